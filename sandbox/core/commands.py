@@ -1,0 +1,131 @@
+"""Commands: every change of state the core accepts, already authenticated and in integers.
+
+User actions carry the acting account's address (lowercase hex). Prices are ticks, sizes
+lots, USDC micro-USDC (see `units`). The server converts wire requests into these.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class Trigger(msgspec.Struct, frozen=True, gc=False):
+    trigger_px: int
+    is_market: bool
+    tpsl: str  # "tp" | "sl"
+
+
+class OrderSpec(msgspec.Struct, frozen=True, gc=False):
+    """One order of a `PlaceOrders` batch (the venue's OrderWire)."""
+
+    asset: int
+    is_buy: bool
+    px: int
+    sz: int
+    reduce_only: bool = False
+    tif: str = "Gtc"  # "Gtc" | "Ioc" | "Alo"; ignored for trigger orders
+    trigger: Trigger | None = None
+    cloid: str | None = None
+
+
+class Builder(msgspec.Struct, frozen=True, gc=False):
+    address: str
+    fee: int  # tenths of a basis point
+
+
+class PlaceOrders(msgspec.Struct, frozen=True, gc=False, tag=True):
+    user: str
+    orders: tuple[OrderSpec, ...]
+    grouping: str = "na"  # "na" | "normalTpsl" | "positionTpsl"
+    builder: Builder | None = None
+
+
+class Cancel(msgspec.Struct, frozen=True, gc=False, tag=True):
+    user: str
+    cancels: tuple[tuple[int, int], ...]  # (asset, oid)
+
+
+class CancelByCloid(msgspec.Struct, frozen=True, gc=False, tag=True):
+    user: str
+    cancels: tuple[tuple[int, str], ...]  # (asset, cloid)
+
+
+class Modify(msgspec.Struct, frozen=True, gc=False):
+    oid: int | str  # an oid or a cloid
+    order: OrderSpec
+
+
+class ModifyOrders(msgspec.Struct, frozen=True, gc=False, tag=True):
+    """`batchModify` (statuses per order) or, with `single`, `modify` (a default response)."""
+
+    user: str
+    modifies: tuple[Modify, ...]
+    single: bool = False
+
+
+class ScheduleCancel(msgspec.Struct, frozen=True, gc=False, tag=True):
+    user: str
+    time: int | None = None
+
+
+class UpdateLeverage(msgspec.Struct, frozen=True, gc=False, tag=True):
+    user: str
+    asset: int
+    is_cross: bool
+    leverage: int
+
+
+class UpdateIsolatedMargin(msgspec.Struct, frozen=True, gc=False, tag=True):
+    user: str
+    asset: int
+    ntli: int  # micro-USDC, signed: positive adds margin
+
+
+class Deposit(msgspec.Struct, frozen=True, gc=False, tag=True):
+    user: str
+    usdc: int
+
+
+class Withdraw(msgspec.Struct, frozen=True, gc=False, tag=True):
+    user: str
+    usdc: int
+    fee: int = 0  # the venue charges $1 per withdrawal; it goes to the fee sink
+
+
+class UsdSend(msgspec.Struct, frozen=True, gc=False, tag=True):
+    user: str
+    destination: str
+    usdc: int
+
+
+class ClassTransfer(msgspec.Struct, frozen=True, gc=False, tag=True):
+    """USDC between the perp (cross) pool and the spot balance."""
+
+    user: str
+    usdc: int
+    to_perp: bool
+
+
+class SetOracle(msgspec.Struct, frozen=True, gc=False, tag=True):
+    prices: tuple[tuple[int, int], ...]  # (asset, px in ticks)
+
+
+class Tick(msgspec.Struct, frozen=True, gc=False, tag=True):
+    """Let time pass: premium samples, funding and scheduled cancels that fall due run."""
+
+
+Command = (
+    PlaceOrders
+    | Cancel
+    | CancelByCloid
+    | ModifyOrders
+    | ScheduleCancel
+    | UpdateLeverage
+    | UpdateIsolatedMargin
+    | Deposit
+    | Withdraw
+    | UsdSend
+    | ClassTransfer
+    | SetOracle
+    | Tick
+)

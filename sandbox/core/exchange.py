@@ -1,0 +1,175 @@
+"""The Exchange state machine: `apply(command, ts_ms) -> list[Event]`.
+
+One Exchange is one venue: instruments, books, accounts, prices, funding, clocks of its
+own (`ts`, never going backwards) and counters for ids. Applying a command first lets time
+pass up to `ts` (premium samples, funding on the hour, scheduled cancels, in time order),
+then applies the command. The result is deterministic: the same commands at the same
+timestamps give the same events and the same `state_hash()`.
+
+The work is split by concern into mixins over the same state: `MatchingMixin` (the
+matching engine), `TriggersMixin` (TP/SL), `TradingMixin` (order actions), `FundsMixin`
+(balances, leverage), `MarketMixin` (oracle, mark, funding).
+"""
+
+from __future__ import annotations
+
+import heapq
+
+from sandbox.core import commands as cmd
+from sandbox.core import errors
+from sandbox.core import events as ev
+from sandbox.core.accounts import Account
+from sandbox.core.book import OrderBook
+from sandbox.core.config import ExchangeConfig
+from sandbox.core.funds import FundsMixin
+from sandbox.core.instruments import Instrument, build_instruments
+from sandbox.core.invariants import validate
+from sandbox.core.market import FundingState, MarketMixin
+from sandbox.core.matching import MatchingMixin
+from sandbox.core.prices import MarkState
+from sandbox.core.statehash import state_hash
+from sandbox.core.trading import TradingMixin
+from sandbox.core.triggers import TriggerBook, TriggersMixin
+
+
+class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMixin):
+    def __init__(self, config: ExchangeConfig | None = None, start_ms: int | None = None) -> None:
+        """`start_ms` starts the clock; by default it starts at the first command's time."""
+        self.config = config = config if config is not None else ExchangeConfig()
+        self.instruments: tuple[Instrument, ...] = build_instruments(
+            config.instruments, config.margin_tables
+        )
+        n = len(self.instruments)
+        self.by_name = {inst.name: inst for inst in self.instruments}
+        self.books = [OrderBook(a) for a in range(n)]
+        self.triggers = [TriggerBook() for _ in range(n)]
+        self.oracles = [0] * n
+        self.marks = [0] * n
+        self.last_trade_px: list[int | None] = [None] * n
+        self.funding_rates = [0] * n
+        self.holders: list[dict[str, Account]] = [{} for _ in range(n)]
+        self._mark_state = [MarkState() for _ in range(n)]
+        self._funding = [FundingState() for _ in range(n)]
+        self._default_leverage = [
+            min(config.default_leverage, i.max_leverage) for i in self.instruments
+        ]
+        self._taker_fee = config.taker_fee
+        self._maker_fee = config.maker_fee
+        self._min_order_value = config.min_order_value
+        self._max_open_orders = config.max_open_orders
+        self._price_band = config.price_band_pct
+
+        self.accounts: dict[str, Account] = {}
+        self.fee_sink = self.account(config.fee_sink)
+        self.system_accounts = frozenset((self.fee_sink.address,))
+        self.net_deposits = 0
+        self.ts = 0
+        self.started = False
+        self.next_oid = 0
+        self.trade_seq = 0
+        self.action_seq = 0
+        self._last_sample = 0  # index of the last premium sampling instant taken
+        self._next_funding = 0
+        self._scheduled: list[tuple[int, str]] = []  # heap of (time, address)
+        self._events: list = []
+        self._handlers = {
+            cmd.PlaceOrders: self._place_orders,
+            cmd.Cancel: self._cancel_orders,
+            cmd.CancelByCloid: self._cancel_by_cloid,
+            cmd.ModifyOrders: self._modify_orders,
+            cmd.ScheduleCancel: self._schedule_cancel,
+            cmd.UpdateLeverage: self._update_leverage,
+            cmd.UpdateIsolatedMargin: self._update_isolated_margin,
+            cmd.Withdraw: self._withdraw,
+            cmd.UsdSend: self._usd_send,
+            cmd.ClassTransfer: self._class_transfer,
+        }
+        if start_ms is not None:
+            self._start(start_ms)
+
+    def _start(self, ts: int) -> None:
+        config = self.config
+        self.started = True
+        self.ts = ts
+        self._last_sample = ts // config.premium_sample_ms
+        self._next_funding = (ts // config.funding_interval_ms + 1) * config.funding_interval_ms
+
+    # -- the contract ----------------------------------------------------------------------
+
+    def apply(self, command: cmd.Command, ts: int) -> list:
+        """Apply `command` at `ts` (ms); return the events it caused, in order."""
+        if ts < self.ts:
+            raise errors.CoreError(f"time went backwards: {ts} < {self.ts}")
+        if not self.started:
+            self._start(ts)
+        events = self._events = []
+        if ts > self.ts:
+            self._advance(ts)
+        kind = type(command)
+        handler = self._handlers.get(kind)
+        if handler is not None:
+            self.action_seq += 1
+            acct = self.accounts.get(command.user)
+            if acct is None:
+                text = errors.USER_MISSING.format(user=command.user)
+                events.append(ev.ActionResult(command.user, "err", error=text))
+            else:
+                events.append(handler(command, acct))
+        elif kind is cmd.SetOracle:
+            result = self._set_oracle(command)
+            if result is not None:
+                events.append(result)
+        elif kind is cmd.Deposit:
+            self.action_seq += 1
+            events.append(self._deposit(command))
+        elif kind is not cmd.Tick:
+            raise errors.CoreError(f"unknown command {command!r}")
+        return events
+
+    def validate(self) -> None:
+        """Check every invariant; raise `errors.InvariantError` on the first broken one."""
+        validate(self)
+
+    def state_hash(self) -> str:
+        return state_hash(self)
+
+    # -- accounts --------------------------------------------------------------------------
+
+    def account(self, address: str) -> Account:
+        """The account at `address`, created empty if it does not exist yet."""
+        acct = self.accounts.get(address)
+        if acct is None:
+            acct = self.accounts[address] = Account(address)
+        return acct
+
+    # -- time ------------------------------------------------------------------------------
+
+    def _advance(self, ts: int) -> None:
+        """Run everything due in (self.ts, ts], in time order."""
+        scheduled = self._scheduled
+        interval = self.config.funding_interval_ms
+        while True:
+            due = self._next_funding
+            if scheduled and scheduled[0][0] < due:
+                due = scheduled[0][0]
+            if due > ts:
+                break
+            self._sample_premiums(due)
+            self.ts = due
+            while scheduled and scheduled[0][0] == due:
+                _, address = heapq.heappop(scheduled)
+                acct = self.accounts[address]
+                if acct.scheduled_cancel == due:
+                    self._fire_scheduled_cancel(acct)
+            if due == self._next_funding:
+                self._pay_funding()
+                self._next_funding += interval
+        self._sample_premiums(ts)
+        self.ts = ts
+
+    def _schedule(self, time: int, acct: Account) -> None:
+        heapq.heappush(self._scheduled, (time, acct.address))
+
+    def _unschedule(self, acct: Account) -> None:
+        # The heap entry stays; it is skipped when it no longer matches the account.
+        acct.scheduled_cancel = None

@@ -1,0 +1,195 @@
+"""Instruments: Hyperliquid's `meta` universe and margin tables.
+
+An instrument's asset id is its position in the universe (as on the venue, ids never
+shift). A margin table is a list of tiers by notional; in tier n the maintenance margin
+rate is half the initial margin rate at the tier's max leverage, with a deduction that
+makes the maintenance margin continuous in the notional (adl-mechanics.md §1.2):
+
+    MM(N) = N * mmr(n) - deduction(n)
+    deduction(n) = deduction(n-1) + lowerBound(n) * (mmr(n) - mmr(n-1))
+
+All of it in integers: rates are kept as fractions over a common denominator, and the
+maintenance margin is rounded up to the micro-USDC (the conservative side).
+"""
+
+from __future__ import annotations
+
+from math import lcm
+
+import msgspec
+
+from sandbox.core.units import USDC, Units
+
+
+class MarginTier(msgspec.Struct, frozen=True):
+    lower_bound: int  # notional, micro-USDC
+    max_leverage: int
+
+
+class MarginTable:
+    """Tiers of maintenance margin for one `marginTableId`."""
+
+    __slots__ = ("_bounds", "_deduction", "_factor", "_scale", "description", "id", "tiers")
+
+    def __init__(self, table_id: int, tiers: tuple[MarginTier, ...], description: str = ""):
+        if not tiers or tiers[0].lower_bound != 0:
+            raise ValueError("a margin table starts with a tier at notional 0")
+        bounds = [t.lower_bound for t in tiers]
+        if bounds != sorted(set(bounds)) or any(t.max_leverage < 1 for t in tiers):
+            raise ValueError("margin tiers must have increasing bounds and leverage >= 1")
+        self.id = table_id
+        self.description = description
+        self.tiers = tiers
+        self._bounds = tuple(bounds)
+        # mmr(n) = 1 / (2 * maxLeverage(n)) = factor(n) / scale
+        self._scale = lcm(*(2 * t.max_leverage for t in tiers))
+        self._factor = tuple(self._scale // (2 * t.max_leverage) for t in tiers)
+        deduction = [0]
+        for n in range(1, len(tiers)):
+            step = tiers[n].lower_bound * (self._factor[n] - self._factor[n - 1])
+            deduction.append(deduction[-1] + step)
+        self._deduction = tuple(deduction)  # times scale
+
+    @classmethod
+    def single(cls, max_leverage: int) -> MarginTable:
+        """The implicit table of ids below 50: one tier at `max_leverage`."""
+        return cls(max_leverage, (MarginTier(0, max_leverage),))
+
+    def tier_index(self, notional: int) -> int:
+        bounds = self._bounds
+        n = len(bounds) - 1
+        while n and notional < bounds[n]:
+            n -= 1
+        return n
+
+    def maintenance_margin(self, notional: int) -> int:
+        """Maintenance margin for a position of `notional` micro-USDC, rounded up."""
+        n = self.tier_index(notional)
+        scaled = notional * self._factor[n] - self._deduction[n]
+        return -(-scaled // self._scale)
+
+    def maintenance_rate(self, notional: int) -> tuple[int, int]:
+        """The marginal maintenance rate at `notional` as (numerator, denominator)."""
+        return self._factor[self.tier_index(notional)], self._scale
+
+    def max_leverage_at(self, notional: int) -> int:
+        return self.tiers[self.tier_index(notional)].max_leverage
+
+    def max_notional(self, leverage: int) -> int | None:
+        """The largest notional a position may reach at `leverage` (None: no limit)."""
+        for tier in self.tiers:
+            if tier.max_leverage < leverage:
+                return tier.lower_bound
+        return None
+
+
+class Instrument:
+    """One perp market: `meta.universe[asset]` plus what the core needs to trade it."""
+
+    __slots__ = (
+        "asset",
+        "impact_notional",
+        "margin_table",
+        "max_leverage",
+        "name",
+        "only_isolated",
+        "sz_decimals",
+        "units",
+    )
+
+    def __init__(
+        self,
+        asset: int,
+        name: str,
+        sz_decimals: int,
+        max_leverage: int,
+        margin_table: MarginTable,
+        only_isolated: bool = False,
+        impact_notional: int = 6_000 * USDC,
+    ) -> None:
+        if max_leverage < 1 or max_leverage > margin_table.tiers[0].max_leverage:
+            raise ValueError(f"{name}: maxLeverage must be within 1..the first tier's leverage")
+        self.asset = asset
+        self.name = name
+        self.sz_decimals = sz_decimals
+        self.max_leverage = max_leverage
+        self.margin_table = margin_table
+        self.only_isolated = only_isolated
+        self.impact_notional = impact_notional
+        self.units = Units(sz_decimals)
+
+    def maintenance_margin(self, notional: int) -> int:
+        return self.margin_table.maintenance_margin(notional)
+
+    def __repr__(self) -> str:
+        return f"Instrument({self.asset}, {self.name!r})"
+
+
+class InstrumentSpec(msgspec.Struct, frozen=True):
+    """Configuration of one instrument, as a scenario or a test writes it."""
+
+    name: str
+    sz_decimals: int
+    max_leverage: int
+    margin_table_id: int
+    only_isolated: bool = False
+    impact_notional_usd: int = 6_000
+
+
+class MarginTableSpec(msgspec.Struct, frozen=True):
+    id: int
+    description: str
+    tiers: tuple[tuple[int, int], ...]  # (lowerBound in USD, maxLeverage)
+
+
+# Mainnet-like defaults: BTC, ETH and SOL as listed on the venue, and a thin, volatile alt.
+DEFAULT_MARGIN_TABLES: tuple[MarginTableSpec, ...] = (
+    MarginTableSpec(52, "tiered 10x (2)", ((0, 10), (20_000_000, 5))),
+    MarginTableSpec(54, "tiered 20x (2)", ((0, 20), (70_000_000, 10))),
+    MarginTableSpec(55, "tiered 25x", ((0, 25), (100_000_000, 15))),
+    MarginTableSpec(56, "tiered 40x", ((0, 40), (150_000_000, 20))),
+)
+DEFAULT_INSTRUMENTS: tuple[InstrumentSpec, ...] = (
+    InstrumentSpec("BTC", 5, 40, 56, impact_notional_usd=20_000),
+    InstrumentSpec("ETH", 4, 25, 55, impact_notional_usd=20_000),
+    InstrumentSpec("SOL", 2, 20, 54),
+    InstrumentSpec("kPEPE", 0, 10, 52),
+)
+
+
+def build_margin_tables(specs: tuple[MarginTableSpec, ...]) -> dict[int, MarginTable]:
+    tables = {}
+    for spec in specs:
+        tiers = tuple(MarginTier(bound * USDC, lev) for bound, lev in spec.tiers)
+        tables[spec.id] = MarginTable(spec.id, tiers, spec.description)
+    return tables
+
+
+def build_instruments(
+    specs: tuple[InstrumentSpec, ...] = DEFAULT_INSTRUMENTS,
+    tables: tuple[MarginTableSpec, ...] = DEFAULT_MARGIN_TABLES,
+) -> tuple[Instrument, ...]:
+    """Instruments with asset ids by position; table ids below 50 are single-tier."""
+    by_id = build_margin_tables(tables)
+    names = [s.name for s in specs]
+    if len(set(names)) != len(names):
+        raise ValueError("instrument names must be unique")
+    out = []
+    for asset, spec in enumerate(specs):
+        table = by_id.get(spec.margin_table_id)
+        if table is None:
+            if spec.margin_table_id >= 50:
+                raise ValueError(f"{spec.name}: unknown margin table {spec.margin_table_id}")
+            table = MarginTable.single(spec.margin_table_id)
+        out.append(
+            Instrument(
+                asset,
+                spec.name,
+                spec.sz_decimals,
+                spec.max_leverage,
+                table,
+                spec.only_isolated,
+                spec.impact_notional_usd * USDC,
+            )
+        )
+    return tuple(out)

@@ -1,0 +1,154 @@
+"""Prices and funding: oracle updates, the mark, premium samples and hourly funding.
+
+Funding follows the venue (hyperliquid-api.md §7.2): a premium sample every 5 s from the
+impact prices, averaged over the hour; at each hour the rate `P + clamp(r - P, ±0.05%)` per
+8 hours is paid one eighth at a time, capped at 4% an hour, on `size * oracle`. Longs pay
+shorts when the rate is positive. Payers pay their amount rounded up, receivers get theirs
+rounded down, and the difference goes to the fee sink, so funding is exactly zero-sum.
+Payments are made position by position in the order the positions were opened.
+"""
+
+from __future__ import annotations
+
+from sandbox.core import commands as cmd
+from sandbox.core import errors
+from sandbox.core import events as ev
+from sandbox.core.prices import hourly_funding_rate, impact_price, mark_price, premium
+from sandbox.core.units import RATE_SCALE
+
+
+class FundingState:
+    __slots__ = ("premium_sum", "samples")
+
+    def __init__(self) -> None:
+        self.premium_sum = 0
+        self.samples = 0
+
+
+class MarketMixin:
+    """Part of `Exchange`: oracle, mark and funding."""
+
+    def _set_oracle(self, c: cmd.SetOracle) -> ev.ActionResult | None:
+        n = len(self.instruments)
+        for asset, px in c.prices:
+            if not 0 <= asset < n:
+                return ev.ActionResult("", "err", error=errors.UNKNOWN_ASSET_ACTION)
+            if px <= 0:
+                return ev.ActionResult("", "err", error=errors.INVALID_PRICE_UPDATE)
+        oracle: list[int | None] = [None] * n
+        for asset, px in c.prices:
+            self.oracles[asset] = px
+            oracle[asset] = px
+        self._refresh_marks(oracle)
+        return None
+
+    def _refresh_marks(self, oracle: list[int | None]) -> None:
+        """Recompute the mark of every asset whose oracle was just set, then let the
+        consequences of each changed mark run (triggers), asset by asset."""
+        mark: list[int | None] = [None] * len(self.instruments)
+        for asset, px in enumerate(oracle):
+            if px is not None:
+                new = self.compute_mark(asset)
+                if new != self.marks[asset]:
+                    self.marks[asset] = new
+                    mark[asset] = new
+        self._events.append(ev.Prices(tuple(oracle), tuple(mark), self.ts))
+        for asset, new in enumerate(mark):
+            if new is not None:
+                self._on_mark(asset)
+
+    def compute_mark(self, asset: int) -> int:
+        oracle = self.oracles[asset]
+        if self.config.mark_rule == "oracle":
+            return oracle
+        book = self.books[asset]
+        raw = mark_price(
+            self._mark_state[asset],
+            oracle,
+            book.best_bid(),
+            book.best_ask(),
+            self.last_trade_px[asset],
+            self.ts,
+        )
+        return self.instruments[asset].units.nearest_px(raw)
+
+    def _on_mark(self, asset: int) -> None:
+        self._check_triggers(asset)
+
+    # -- time ------------------------------------------------------------------------------
+
+    def _sample_premiums(self, until: int) -> None:
+        """Take the premium samples due at every sampling instant up to `until`."""
+        interval = self.config.premium_sample_ms
+        due = until // interval - self._last_sample
+        if due <= 0:
+            return
+        self._last_sample += due
+        for asset, inst in enumerate(self.instruments):
+            oracle = self.oracles[asset]
+            if not oracle:
+                continue
+            book = self.books[asset]
+            notional = inst.impact_notional
+            sample = premium(
+                oracle, impact_price(book.bids, notional), impact_price(book.asks, notional)
+            )
+            state = self._funding[asset]
+            state.premium_sum += sample * due
+            state.samples += due
+
+    def current_premium(self, asset: int) -> int:
+        oracle = self.oracles[asset]
+        if not oracle:
+            return 0
+        book = self.books[asset]
+        notional = self.instruments[asset].impact_notional
+        return premium(oracle, impact_price(book.bids, notional), impact_price(book.asks, notional))
+
+    def predicted_funding_rate(self, asset: int) -> int:
+        """The hourly rate the next funding would apply, given the samples so far."""
+        state = self._funding[asset]
+        avg = state.premium_sum // state.samples if state.samples else self.current_premium(asset)
+        config = self.config
+        return hourly_funding_rate(
+            avg, config.funding_interest_8h, config.funding_clamp_8h, config.funding_cap_hourly
+        )
+
+    def _pay_funding(self) -> None:
+        config = self.config
+        ts = self.ts
+        events = self._events
+        sink = self.fee_sink
+        for asset in range(len(self.instruments)):
+            state = self._funding[asset]
+            avg = state.premium_sum // state.samples if state.samples else 0
+            state.premium_sum = state.samples = 0
+            oracle = self.oracles[asset]
+            if not oracle:
+                continue
+            rate = hourly_funding_rate(
+                avg, config.funding_interest_8h, config.funding_clamp_8h, config.funding_cap_hourly
+            )
+            self.funding_rates[asset] = rate
+            events.append(ev.FundingRate(asset, rate, avg, ts))
+            if not rate:
+                continue
+            for acct in self.holders[asset].values():
+                pos = acct.positions[asset]
+                owed = pos.size * oracle * rate  # positive: the holder pays; times RATE_SCALE
+                # Payers round up, receivers down: the sink keeps the rounding.
+                paid = -(-owed // RATE_SCALE)
+                self._apply_funding(acct, pos, asset, paid, rate, sink)
+
+    def _apply_funding(self, acct, pos, asset: int, paid: int, rate: int, sink) -> None:
+        """Move `paid` (positive: paid by the holder) between the holder and the fee sink,
+        through which all funding flows."""
+        if pos.isolated:
+            pos.iso_raw -= paid
+        else:
+            acct.raw -= paid
+        pos.funding_open += paid
+        pos.funding_change += paid
+        acct.funding_all[asset] = acct.funding_all.get(asset, 0) + paid
+        sink.raw += paid
+        self._events.append(ev.Funding(acct.address, asset, -paid, pos.size, rate, self.ts))

@@ -1,0 +1,316 @@
+"""Matching: crossing an incoming order with the book, settling fills, keeping each
+account's order indexes and reserved margin current.
+
+Price-time priority: the best level first, and within a level the oldest order first.
+Self-trade prevention is the venue's "expire maker": a resting order of the taker's own
+account is cancelled (`selfTradeCanceled`), with no fill, fee or print, and the taker goes
+on matching behind it. Every fill settles both sides (see `settlement`), charges fees to the
+fee sink (takers pay `taker_fee`, makers `maker_fee`, builders their own fee on top) and
+emits a `Fill` per side and one `Trade`.
+"""
+
+from __future__ import annotations
+
+from sandbox.core import events as ev
+from sandbox.core.accounts import Account, OrderTotals, order_margin
+from sandbox.core.book import Order, OrderBook
+from sandbox.core.ids import trade_id
+from sandbox.core.settlement import fill_dir, settle
+from sandbox.core.units import RATE_SCALE
+
+BUILDER_FEE_SCALE = 100_000  # builder fees are in tenths of a basis point
+
+RESTING = 0
+TRIGGER = 1
+WAITING = 2  # a normalTpsl child waiting for its parent to fill
+
+
+class MatchingMixin:
+    """Part of `Exchange`: the matching engine and the order indexes it maintains."""
+
+    # -- views -----------------------------------------------------------------------------
+
+    def view(self, order: Order) -> ev.OrderView:
+        children = order.children
+        return ev.OrderView(
+            order.oid,
+            order.account.address,
+            order.asset,
+            order.is_buy,
+            order.px,
+            order.sz,
+            order.orig_sz,
+            order.ts,
+            order.tif,
+            order.reduce_only,
+            order.cloid,
+            order.trigger_px,
+            order.tpsl,
+            order.is_market,
+            order.is_position_tpsl,
+            tuple(self.view(c) for c in children) if children else (),
+        )
+
+    def _update(self, order: Order, status: str) -> None:
+        self._events.append(ev.OrderUpdate(self.view(order), status, self.ts))
+
+    # -- leverage settings -----------------------------------------------------------------
+
+    def leverage_of(self, acct: Account, asset: int) -> int:
+        lev = acct.leverage.get(asset)
+        return lev if lev is not None else self._default_leverage[asset]
+
+    def is_isolated(self, acct: Account, asset: int) -> bool:
+        cross = acct.is_cross.get(asset)
+        return self.instruments[asset].only_isolated if cross is None else not cross
+
+    # -- resting orders --------------------------------------------------------------------
+
+    def _rest(self, order: Order) -> None:
+        acct = order.account
+        asset = order.asset
+        self.books[asset].add(order)
+        order.where = RESTING
+        acct.orders[order.oid] = order
+        if order.cloid is not None:
+            acct.cloids[order.cloid] = order.oid
+        if order.reduce_only:
+            ro = acct.reduce_only.get(asset)
+            if ro is None:
+                ro = acct.reduce_only[asset] = {}
+            ro[order.oid] = order
+        else:
+            totals = acct.order_totals.get(asset)
+            if totals is None:
+                totals = acct.order_totals[asset] = OrderTotals()
+            totals.add(order.is_buy, order.px, order.sz)
+            self._refresh_order_margin(acct, asset)
+
+    def _unindex(self, order: Order) -> None:
+        """Forget an order that leaves the account's open orders."""
+        acct = order.account
+        del acct.orders[order.oid]
+        if order.cloid is not None and acct.cloids.get(order.cloid) == order.oid:
+            del acct.cloids[order.cloid]
+
+    def _remove_resting(self, order: Order, status: str) -> None:
+        """Take a resting order off the book, unfilled part cancelled with `status`."""
+        acct = order.account
+        asset = order.asset
+        self.books[asset].remove(order)
+        self._unindex(order)
+        if order.reduce_only:
+            ro = acct.reduce_only[asset]
+            del ro[order.oid]
+            if not ro:
+                del acct.reduce_only[asset]
+        else:
+            acct.order_totals[asset].add(order.is_buy, order.px, -order.sz)
+            self._refresh_order_margin(acct, asset)
+        self._update(order, status)
+
+    def _refresh_order_margin(self, acct: Account, asset: int) -> None:
+        totals = acct.order_totals.get(asset)
+        if totals is None or totals.empty():
+            new = 0
+            if totals is not None:
+                del acct.order_totals[asset]
+        else:
+            new = order_margin(totals, acct.position_size(asset), self.leverage_of(acct, asset))
+        old = acct.order_margin.get(asset, 0)
+        if new != old:
+            acct.order_margin_total += new - old
+            if new:
+                acct.order_margin[asset] = new
+            else:
+                del acct.order_margin[asset]
+
+    # -- matching --------------------------------------------------------------------------
+
+    def _match(self, order: Order, book: OrderBook, liquidation=None) -> tuple[int, int]:
+        """Cross `order` with the opposite side up to its limit; return (size, notional)."""
+        is_buy = order.is_buy
+        side = book.asks if is_buy else book.bids
+        limit = order.px
+        acct = order.account
+        filled = notional = 0
+        while order.sz:
+            level = side.best()
+            if level is None:
+                break
+            px = level.px
+            if (px > limit) if is_buy else (px < limit):
+                break
+            orders = level.orders
+            while order.sz and orders:
+                maker = next(iter(orders.values()))
+                if maker.account is acct:
+                    self._remove_resting(maker, ev.SELF_TRADE_CANCELED)
+                    continue
+                q = order.sz if order.sz < maker.sz else maker.sz
+                self._fill(order, maker, px, q, level, liquidation)
+                filled += q
+                notional += px * q
+        return filled, notional
+
+    def _fill(self, taker: Order, maker: Order, px: int, q: int, level, liquidation) -> None:
+        asset = taker.asset
+        ts = self.ts
+        tacct = taker.account
+        macct = maker.account
+        self.trade_seq += 1
+        tid = trade_id(self.trade_seq)
+        action = self.action_seq
+        ntl = px * q
+
+        t_buy = taker.is_buy
+        t_start, t_pnl = settle(
+            tacct,
+            asset,
+            t_buy,
+            px,
+            q,
+            self.is_isolated(tacct, asset),
+            self.leverage_of(tacct, asset),
+        )
+        m_start, m_pnl = settle(
+            macct,
+            asset,
+            not t_buy,
+            px,
+            q,
+            self.is_isolated(macct, asset),
+            self.leverage_of(macct, asset),
+        )
+        t_fee, t_builder = self._charge_fee(tacct, asset, ntl, self._taker_fee, taker.builder)
+        m_fee, m_builder = self._charge_fee(macct, asset, ntl, self._maker_fee, maker.builder)
+        tacct.volume += ntl
+        macct.volume += ntl
+        self.last_trade_px[asset] = px
+        self._track_holder(tacct, asset, t_start)
+        self._track_holder(macct, asset, m_start)
+
+        taker.sz -= q
+        maker.sz -= q
+        level.total -= q
+        if not maker.reduce_only:
+            macct.order_totals[asset].add(maker.is_buy, maker.px, -q)
+
+        events = self._events
+        events.append(
+            ev.Fill(
+                tacct.address,
+                asset,
+                px,
+                q,
+                t_buy,
+                ts,
+                t_start,
+                fill_dir(t_start, t_buy, q),
+                t_pnl,
+                taker.oid,
+                True,
+                t_fee,
+                tid,
+                action,
+                taker.cloid,
+                t_builder,
+                liquidation,
+            )
+        )
+        events.append(
+            ev.Fill(
+                macct.address,
+                asset,
+                px,
+                q,
+                not t_buy,
+                ts,
+                m_start,
+                fill_dir(m_start, not t_buy, q),
+                m_pnl,
+                maker.oid,
+                False,
+                m_fee,
+                tid,
+                action,
+                maker.cloid,
+                m_builder,
+                liquidation,
+            )
+        )
+        buyer, seller = (tacct, macct) if t_buy else (macct, tacct)
+        events.append(ev.Trade(asset, t_buy, px, q, ts, tid, buyer.address, seller.address, action))
+
+        if not maker.sz:
+            del level.orders[maker.oid]
+            if not level.orders:
+                self.books[asset].side(maker.is_buy).drop_level(level)
+            self._unindex(maker)
+            if maker.reduce_only:
+                ro = macct.reduce_only[asset]
+                del ro[maker.oid]
+                if not ro:
+                    del macct.reduce_only[asset]
+            self._update(maker, ev.FILLED)
+            if maker.children:
+                self._activate_children(maker)
+        self._position_changed(macct, asset)
+        self._position_changed(tacct, asset)
+
+    def _charge_fee(
+        self, acct: Account, asset: int, ntl: int, rate: int, builder
+    ) -> tuple[int, int]:
+        """Charge a fill's fee from the pool holding the position; return (fee, builder fee)."""
+        if rate >= 0:
+            fee = -(-ntl * rate // RATE_SCALE)
+        else:
+            fee = -(ntl * -rate // RATE_SCALE)
+        builder_fee = 0
+        if builder is not None:
+            builder_fee = -(-ntl * builder.fee // BUILDER_FEE_SCALE)
+            self.account(builder.address).raw += builder_fee
+        total = fee + builder_fee
+        if total:
+            pos = acct.positions.get(asset)
+            if pos is not None and pos.isolated:
+                pos.iso_raw -= total
+            else:
+                acct.raw -= total
+            self.fee_sink.raw += fee
+        return total, builder_fee
+
+    def _track_holder(self, acct: Account, asset: int, start: int) -> None:
+        holders = self.holders[asset]
+        if start == 0:
+            holders[acct.address] = acct
+        elif asset not in acct.positions:
+            del holders[acct.address]
+
+    # -- after a position changes ----------------------------------------------------------
+
+    def _position_changed(self, acct: Account, asset: int) -> None:
+        if asset in acct.order_totals or asset in acct.order_margin:
+            self._refresh_order_margin(acct, asset)
+        ro = acct.reduce_only.get(asset)
+        if ro:
+            self._fit_reduce_only(acct, asset, ro)
+        tpsl = acct.position_tpsl.get(asset)
+        if tpsl and asset not in acct.positions:
+            for order in list(tpsl.values()):
+                self._cancel(order, ev.CANCELED)
+
+    def _fit_reduce_only(self, acct: Account, asset: int, ro: dict[int, Order]) -> None:
+        """Keep resting reduce-only orders within the position: newest first, each shrinks to
+        what is left of the position; those left with nothing are cancelled."""
+        size = acct.position_size(asset)
+        capacity = size if size > 0 else -size
+        for order in list(reversed(ro.values())):
+            if capacity == 0 or order.is_buy == (size > 0):
+                self._remove_resting(order, ev.REDUCE_ONLY_CANCELED)
+                continue
+            if order.sz > capacity:
+                self.books[asset].side(order.is_buy).levels[order.px].total -= order.sz - capacity
+                order.sz = capacity
+                self._update(order, ev.OPEN)
+            capacity -= order.sz

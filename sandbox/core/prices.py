@@ -1,0 +1,158 @@
+"""Oracle, mark and impact prices, as pure integer functions (adl-mechanics.md §1.1).
+
+Mark price (Hyperliquid's rule without external venues): the median of
+  1. oracle + 150 s EMA of (book mid - oracle),
+  2. median(best bid, best ask, last trade),
+  3. a 30 s EMA of input 2 (the venue adds it when only two inputs exist),
+over the inputs that exist, rounded to a valid price. The EMA is the venue's:
+`num <- num * exp(-t/tau) + sample * t`, `den <- den * exp(-t/tau) + t`, `ema = num / den`,
+with exp computed in fixed point by integer arithmetic so it is exact and deterministic.
+
+Impact prices: the average price of trading `impact_notional` against each side of the book
+(None when the side is too thin). The premium is the venue's
+`(max(impact_bid - oracle, 0) - max(oracle - impact_ask, 0)) / oracle`, in RATE_SCALE.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from sandbox.core.book import BookSide
+from sandbox.core.units import RATE_SCALE
+
+FP_BITS = 40
+FP_ONE = 1 << FP_BITS
+EMA_150S = 150_000
+EMA_30S = 30_000
+
+
+def exp_neg_fp(t: int, tau: int) -> int:
+    """floor(exp(-t/tau) * 2^40), to within a few units, by integer arithmetic only."""
+    if t <= 0:
+        return FP_ONE
+    if t >= 40 * tau:
+        return 0
+    guard = 20
+    one = 1 << (FP_BITS + guard)
+    num, den, halvings = t, tau, 0
+    while num * 16 > den:  # reduce: exp(-x) = exp(-x / 2^k) ^ (2^k)
+        den *= 2
+        halvings += 1
+    total = term = one
+    n = 1
+    while term:
+        term = -term * num // (den * n)
+        total += term
+        n += 1
+    for _ in range(halvings):
+        total = (total * total) >> (FP_BITS + guard)
+    return total >> guard
+
+
+class Ema:
+    """The venue's time-weighted EMA of integer samples, in fixed point."""
+
+    __slots__ = ("den", "last_ts", "num", "tau")
+
+    def __init__(self, tau_ms: int) -> None:
+        self.tau = tau_ms
+        self.num = 0
+        self.den = 0
+        self.last_ts: int | None = None
+
+    def update(self, sample: int, ts: int) -> None:
+        if self.last_ts is None:
+            # Start as if the first sample had held for one time constant.
+            self.num, self.den, self.last_ts = sample * self.tau * FP_ONE, self.tau * FP_ONE, ts
+            return
+        t = ts - self.last_ts
+        if t <= 0:
+            return
+        decay = exp_neg_fp(t, self.tau)
+        self.num = ((self.num * decay) >> FP_BITS) + sample * t * FP_ONE
+        self.den = ((self.den * decay) >> FP_BITS) + t * FP_ONE
+        self.last_ts = ts
+
+    def value(self) -> int | None:
+        """The EMA rounded toward negative infinity, or None before any sample."""
+        if not self.den:
+            return None
+        return self.num // self.den
+
+    def state(self) -> tuple[int, int, int | None]:
+        return self.num, self.den, self.last_ts
+
+
+def median(values: list[int]) -> int:
+    """The median; for an even count, the mean of the middle two rounded down."""
+    values = sorted(values)
+    n = len(values)
+    mid = n // 2
+    return values[mid] if n % 2 else (values[mid - 1] + values[mid]) // 2
+
+
+class MarkState:
+    """The EMAs behind one instrument's mark price."""
+
+    __slots__ = ("book_ema", "spread_ema")
+
+    def __init__(self) -> None:
+        self.spread_ema = Ema(EMA_150S)  # of 2 * (mid - oracle), in half ticks
+        self.book_ema = Ema(EMA_30S)  # of median(bid, ask, last)
+
+
+def mark_price(
+    state: MarkState,
+    oracle: int,
+    bid: int | None,
+    ask: int | None,
+    last: int | None,
+    ts: int,
+) -> int:
+    """Update the EMAs with this moment's book and return the raw mark (in ticks)."""
+    if bid is not None and ask is not None:
+        state.spread_ema.update(bid + ask - 2 * oracle, ts)
+    spread = state.spread_ema.value()
+    inputs = [oracle + (spread // 2 if spread is not None else 0)]
+    book = [p for p in (bid, ask, last) if p is not None]
+    if book:
+        book_px = median(book)
+        state.book_ema.update(book_px, ts)
+        inputs.append(book_px)
+        ema = state.book_ema.value()
+        if ema is not None:
+            inputs.append(ema)
+    return median(inputs)
+
+
+def impact_price(side: BookSide, notional: int) -> Fraction | None:
+    """Average price, in ticks, of trading `notional` micro-USDC against `side`."""
+    remaining = notional
+    size = Fraction(0)
+    for level in side.iter_levels():
+        level_ntl = level.px * level.total
+        if level_ntl >= remaining:
+            return notional / (size + Fraction(remaining, level.px))
+        remaining -= level_ntl
+        size += level.total
+    return None
+
+
+def premium(oracle: int, impact_bid: Fraction | None, impact_ask: Fraction | None) -> int:
+    """The venue's premium in RATE_SCALE, rounded toward zero."""
+    diff = Fraction(0)
+    if impact_bid is not None and impact_bid > oracle:
+        diff += impact_bid - oracle
+    if impact_ask is not None and impact_ask < oracle:
+        diff -= oracle - impact_ask
+    return int(diff * RATE_SCALE / oracle)
+
+
+def hourly_funding_rate(avg_premium: int, interest_8h: int, clamp_8h: int, cap_hourly: int) -> int:
+    """The venue's rate: F = P + clamp(r - P, -c, c) per 8 hours, paid 1/8 each hour, capped.
+    Rounded toward zero."""
+    gap = interest_8h - avg_premium
+    gap = max(-clamp_8h, min(clamp_8h, gap))
+    rate_8h = avg_premium + gap
+    hourly = rate_8h // 8 if rate_8h >= 0 else -(-rate_8h // 8)
+    return max(-cap_hourly, min(cap_hourly, hourly))

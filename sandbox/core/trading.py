@@ -1,0 +1,469 @@
+"""User order actions: place (with groupings), cancel, cancel by cloid, modify, schedule
+cancel. Each checks an order completely before it changes anything, so a rejected order
+leaves no trace; a batch reports one status per item in request order.
+
+Checks, in the venue's order (texts in `errors`): size, price validity (tick, 5 significant
+figures), the 80% band around the mark, reduce-only (an order larger than the position is
+cut to it; one that would grow it is refused), the $10 minimum (waived for an order that
+closes the whole position), the open-order limit, margin (only what the order could add to
+the position needs margin, valued at its limit price), and the margin-tier limit.
+"""
+
+from __future__ import annotations
+
+from sandbox.core import commands as cmd
+from sandbox.core import errors
+from sandbox.core import events as ev
+from sandbox.core.accounts import Account, OrderTotals, order_margin
+from sandbox.core.book import Order
+from sandbox.core.instruments import Instrument
+from sandbox.core.matching import RESTING, TRIGGER
+from sandbox.core.units import Units
+
+MARKET_TIFS = frozenset(("FrontendMarket", "LiquidationMarket"))
+_NO_FREED = None
+
+
+def _bbo_px(units: Units, px: int | None) -> str:
+    if px is None:
+        return "0"
+    text = units.fmt_px(px)
+    return text[:-2] if text.endswith(".0") else text
+
+
+class TradingMixin:
+    """Part of `Exchange`: the order actions of users."""
+
+    # -- checks ----------------------------------------------------------------------------
+
+    def available_margin(self, acct: Account) -> int:
+        """Cross account value less cross initial margin and margin reserved by orders."""
+        marks = self.marks
+        value = acct.raw
+        used = acct.order_margin_total
+        for pos in acct.positions.values():
+            if not pos.isolated:
+                mark = marks[pos.asset]
+                value += pos.size * mark
+                ntl = pos.size * mark if pos.size > 0 else -pos.size * mark
+                used += -(-ntl // self.leverage_of(acct, pos.asset))
+        return value - used
+
+    def _check_order(
+        self,
+        acct: Account,
+        inst: Instrument,
+        is_buy: bool,
+        px: int,
+        sz: int,
+        reduce_only: bool,
+        freed: Order | None = None,
+    ) -> int:
+        """Check a new order; return its size (cut to the position when reduce-only).
+        `freed` is an order the new one replaces (modify): its margin and slot count as free.
+        Raises `errors.Rejected`."""
+        if sz <= 0:
+            raise errors.Rejected(errors.ZERO_SIZE if sz == 0 else errors.INVALID_SIZE)
+        reason = inst.units.price_error(px)
+        if reason is not None:
+            raise errors.Rejected(reason)
+        asset = inst.asset
+        mark = self.marks[asset]
+        band = self._price_band
+        if mark and (px * 100 > mark * (100 + band) or px * 100 < mark * (100 - band)):
+            raise errors.Rejected(errors.PRICE_BAND)
+        pos = acct.positions.get(asset)
+        size = pos.size if pos is not None else 0
+        held = size if size > 0 else -size
+        reduces = size != 0 and (size > 0) != is_buy
+        if reduce_only:
+            if not reduces:
+                raise errors.Rejected(errors.REDUCE_ONLY)
+            if sz > held:
+                sz = held
+        if px * sz < self._min_order_value and not (reduces and sz >= held):
+            raise errors.Rejected(errors.MIN_TRADE_NTL)
+        open_orders = len(acct.orders) - (freed is not None)
+        if open_orders >= self._max_open_orders:
+            raise errors.Rejected(errors.TOO_MANY_ORDERS)
+        if not reduce_only:
+            self._check_margin(acct, inst, is_buy, px, sz, size, freed)
+        return sz
+
+    def _check_margin(self, acct, inst, is_buy, px, sz, size, freed) -> None:
+        asset = inst.asset
+        lev = self.leverage_of(acct, asset)
+        totals = acct.order_totals.get(asset)
+        probe = OrderTotals()
+        if totals is not None:
+            probe.buy_ntl, probe.buy_sz = totals.buy_ntl, totals.buy_sz
+            probe.sell_ntl, probe.sell_sz = totals.sell_ntl, totals.sell_sz
+        if freed is not None and not freed.reduce_only and freed.where == RESTING:
+            probe.add(freed.is_buy, freed.px, -freed.sz)
+        probe.add(is_buy, px, sz)
+        delta = order_margin(probe, size, lev) - acct.order_margin.get(asset, 0)
+        if delta > 0 and delta > self.available_margin(acct):
+            raise errors.Rejected(errors.PERP_MARGIN)
+        limit = inst.margin_table.max_notional(lev)
+        if limit is not None:
+            worst = size + sz if is_buy else size - sz
+            if (worst if worst > 0 else -worst) * px > limit and abs(worst) > abs(size):
+                raise errors.Rejected(errors.PERP_MAX_POSITION)
+
+    # -- placing ---------------------------------------------------------------------------
+
+    def _new_order(self, acct: Account, spec: cmd.OrderSpec, sz: int, builder) -> Order:
+        self.next_oid += 1
+        trigger = spec.trigger
+        tif = None if trigger is not None else spec.tif
+        order = Order(
+            self.next_oid,
+            acct,
+            spec.asset,
+            spec.is_buy,
+            spec.px,
+            sz,
+            tif,
+            spec.reduce_only,
+            spec.cloid,
+            self.ts,
+        )
+        order.builder = builder
+        if trigger is not None:
+            order.trigger_px = trigger.trigger_px
+            order.tpsl = trigger.tpsl
+            order.is_market = trigger.is_market
+        return order
+
+    def _place_one(self, acct: Account, spec: cmd.OrderSpec, builder) -> ev.Status:
+        asset = spec.asset
+        if not 0 <= asset < len(self.instruments):
+            return ev.Error(errors.with_asset(errors.UNKNOWN_ASSET, asset))
+        inst = self.instruments[asset]
+        try:
+            if spec.cloid is not None and spec.cloid in acct.cloids:
+                raise errors.Rejected(errors.DUPLICATE_CLOID)
+            if spec.trigger is not None:
+                return self._place_trigger(acct, inst, spec, builder)
+            if spec.tif not in ("Gtc", "Ioc", "Alo"):
+                raise errors.Rejected(errors.INVALID_TIF)
+            sz = self._check_order(acct, inst, spec.is_buy, spec.px, spec.sz, spec.reduce_only)
+            if spec.tif == "Alo":
+                self._check_alo(inst, spec.is_buy, spec.px)
+        except errors.Rejected as rejection:
+            return ev.Error(_per_order(rejection.text, asset))
+        return self._execute(self._new_order(acct, spec, sz, builder))
+
+    def _check_alo(self, inst: Instrument, is_buy: bool, px: int) -> None:
+        book = self.books[inst.asset]
+        bid, ask = book.best_bid(), book.best_ask()
+        if (ask is not None and px >= ask) if is_buy else (bid is not None and px <= bid):
+            units = inst.units
+            text = errors.BAD_ALO_PX.format(bid=_bbo_px(units, bid), ask=_bbo_px(units, ask))
+            raise errors.Rejected(text)
+
+    def _check_trigger(self, acct: Account, inst: Instrument, spec: cmd.OrderSpec) -> int:
+        trigger = spec.trigger
+        units = inst.units
+        if trigger.tpsl not in ("tp", "sl"):
+            raise errors.Rejected(errors.BAD_TRIGGER_PX)
+        if units.price_error(trigger.trigger_px) or units.price_error(spec.px):
+            raise errors.Rejected(errors.BAD_TRIGGER_PX)
+        if spec.sz <= 0:
+            raise errors.Rejected(errors.ZERO_SIZE if spec.sz == 0 else errors.INVALID_SIZE)
+        size = acct.position_size(inst.asset)
+        reduces = size != 0 and (size > 0) != spec.is_buy
+        held = size if size > 0 else -size
+        if spec.px * spec.sz < self._min_order_value and not (reduces and spec.sz >= held):
+            raise errors.Rejected(errors.MIN_TRADE_NTL)
+        if len(acct.orders) >= self._max_open_orders:
+            raise errors.Rejected(errors.TOO_MANY_ORDERS)
+        return spec.sz
+
+    def _place_trigger(self, acct: Account, inst: Instrument, spec: cmd.OrderSpec, builder):
+        sz = self._check_trigger(acct, inst, spec)
+        order = self._new_order(acct, spec, sz, builder)
+        self._arm(order)
+        self._update(order, ev.OPEN)
+        return ev.Resting(order.oid, order.cloid)
+
+    def _execute(self, order: Order) -> ev.Status:
+        """Match a checked order and rest, fill or cancel what is left, by its tif."""
+        asset = order.asset
+        book = self.books[asset]
+        tif = order.tif
+        best = book.best_ask() if order.is_buy else book.best_bid()
+        crosses = best is not None and (best <= order.px if order.is_buy else best >= order.px)
+        filled = notional = 0
+        if crosses:
+            filled, notional = self._match(order, book)
+        if not order.sz:
+            self._update(order, ev.FILLED)
+            if order.children:
+                self._activate_children(order)
+            return ev.Filled(filled, notional, order.oid, order.cloid)
+        if tif == "Gtc" or tif == "Alo":
+            self._rest(order)
+            self._update(order, ev.OPEN)
+            if order.reduce_only:
+                self._fit_reduce_only(order.account, asset, order.account.reduce_only[asset])
+            return ev.Resting(order.oid, order.cloid)
+        if filled:
+            self._update(order, ev.CANCELED)
+            if order.children:
+                self._activate_children(order)
+            return ev.Filled(filled, notional, order.oid, order.cloid)
+        if order.children:
+            for child in list(order.children):
+                self._cancel_waiting_child(child)
+        text = errors.MARKET_NO_LIQUIDITY if tif in MARKET_TIFS else errors.IOC_CANCEL
+        return ev.Error(errors.with_asset(text, asset))
+
+    def _place_orders(self, c: cmd.PlaceOrders, acct: Account) -> ev.ActionResult:
+        if not c.orders:
+            return ev.ActionResult(acct.address, "err", error=errors.EMPTY_BATCH)
+        builder = c.builder
+        if builder is not None:
+            builder = cmd.Builder(builder.address.lower(), builder.fee)
+        grouping = c.grouping
+        if grouping == "na":
+            statuses = tuple(self._place_one(acct, spec, builder) for spec in c.orders)
+        elif grouping == "normalTpsl":
+            statuses = self._place_normal_tpsl(acct, c.orders, builder)
+        elif grouping == "positionTpsl":
+            statuses = self._place_position_tpsl(acct, c.orders, builder)
+        else:
+            return ev.ActionResult(acct.address, "err", error=errors.INVALID_GROUPING)
+        return ev.ActionResult(acct.address, "order", statuses)
+
+    def _tpsl_children_ok(self, specs) -> bool:
+        return all(s.trigger is not None and s.reduce_only for s in specs)
+
+    def _place_normal_tpsl(self, acct, specs, builder) -> tuple[ev.Status, ...]:
+        parent_spec, children = specs[0], specs[1:]
+        if parent_spec.trigger is not None or not self._tpsl_children_ok(children):
+            return self._reject_all(specs, errors.TRIGGER_NOT_REDUCE_ONLY)
+        asset = parent_spec.asset
+        if any(s.asset != asset or s.is_buy == parent_spec.is_buy for s in children):
+            return self._reject_all(specs, errors.TPSL_MISMATCH)
+        if not 0 <= asset < len(self.instruments):
+            return self._reject_all(specs, errors.with_asset(errors.UNKNOWN_ASSET, asset))
+        inst = self.instruments[asset]
+        try:
+            sz = self._check_order(
+                acct,
+                inst,
+                parent_spec.is_buy,
+                parent_spec.px,
+                parent_spec.sz,
+                parent_spec.reduce_only,
+            )
+            if parent_spec.tif == "Alo":
+                self._check_alo(inst, parent_spec.is_buy, parent_spec.px)
+            for spec in children:
+                units = inst.units
+                if units.price_error(spec.trigger.trigger_px) or units.price_error(spec.px):
+                    raise errors.Rejected(errors.BAD_TRIGGER_PX)
+        except errors.Rejected as rejection:
+            return self._reject_all(specs, _per_order(rejection.text, asset))
+        parent = self._new_order(acct, parent_spec, sz, builder)
+        child_orders = []
+        for spec in children:
+            child = self._new_order(acct, spec, spec.sz, builder)
+            child_orders.append(child)
+            self._wait_for_parent(parent, child)
+        status = self._execute(parent)
+        if isinstance(status, ev.Filled) and parent.sz == 0:
+            return (status, *(ev.WAITING_FOR_TRIGGER for _ in child_orders))
+        if isinstance(status, ev.Error):
+            return (status, *(status for _ in child_orders))
+        return (status, *(ev.WAITING_FOR_FILL for _ in child_orders))
+
+    def _place_position_tpsl(self, acct, specs, builder) -> tuple[ev.Status, ...]:
+        if not self._tpsl_children_ok(specs):
+            return self._reject_all(specs, errors.TRIGGER_NOT_REDUCE_ONLY)
+        statuses = []
+        for spec in specs:
+            asset = spec.asset
+            if not 0 <= asset < len(self.instruments):
+                statuses.append(ev.Error(errors.with_asset(errors.UNKNOWN_ASSET, asset)))
+                continue
+            inst = self.instruments[asset]
+            size = acct.position_size(asset)
+            if size == 0 or (size > 0) == spec.is_buy:
+                statuses.append(ev.Error(errors.with_asset(errors.REDUCE_ONLY, asset)))
+                continue
+            held = size if size > 0 else -size
+            if spec.sz == 0:  # size 0 means "the whole position"
+                spec = cmd.OrderSpec(
+                    spec.asset, spec.is_buy, spec.px, held, True, spec.tif, spec.trigger, spec.cloid
+                )
+            try:
+                self._check_trigger(acct, inst, spec)
+            except errors.Rejected as rejection:
+                statuses.append(ev.Error(_per_order(rejection.text, asset)))
+                continue
+            order = self._new_order(acct, spec, spec.sz, builder)
+            order.is_position_tpsl = True
+            self._arm(order)
+            self._update(order, ev.OPEN)
+            statuses.append(ev.WAITING_FOR_TRIGGER)
+        return tuple(statuses)
+
+    @staticmethod
+    def _reject_all(specs, text: str) -> tuple[ev.Status, ...]:
+        return tuple(ev.Error(text) for _ in specs)
+
+    # -- cancelling ------------------------------------------------------------------------
+
+    def _cancel(self, order: Order, status: str) -> None:
+        """Cancel an open order wherever it waits; its waiting children go with it."""
+        where = order.where
+        if where == RESTING:
+            self._remove_resting(order, status)
+        elif where == TRIGGER:
+            self._disarm(order)
+            self._update(order, status)
+        else:
+            self._cancel_waiting_child(order)
+            self._update(order, status)
+        if order.children:
+            for child in list(order.children):
+                self._cancel_waiting_child(child)
+                self._update(child, status)
+
+    def _cancel_orders(self, c: cmd.Cancel, acct: Account) -> ev.ActionResult:
+        statuses = []
+        for asset, oid in c.cancels:
+            order = acct.orders.get(oid)
+            if order is None or order.asset != asset:
+                statuses.append(ev.Error(errors.with_asset(errors.MISSING_ORDER, asset)))
+            else:
+                self._cancel(order, ev.CANCELED)
+                statuses.append(ev.SUCCESS)
+        return ev.ActionResult(acct.address, "cancel", tuple(statuses))
+
+    def _cancel_by_cloid(self, c: cmd.CancelByCloid, acct: Account) -> ev.ActionResult:
+        statuses = []
+        for asset, cloid in c.cancels:
+            oid = acct.cloids.get(cloid)
+            order = acct.orders.get(oid) if oid is not None else None
+            if order is None or order.asset != asset:
+                statuses.append(ev.Error(errors.with_asset(errors.MISSING_ORDER, asset)))
+            else:
+                self._cancel(order, ev.CANCELED)
+                statuses.append(ev.SUCCESS)
+        return ev.ActionResult(acct.address, "cancel", tuple(statuses))
+
+    def cancel_all(self, acct: Account, status: str) -> list[tuple[int, int]]:
+        """Cancel every open order of `acct` (oldest first); return their (asset, oid)."""
+        cancelled = []
+        for order in sorted(acct.orders.values(), key=lambda o: o.oid):
+            if order.oid in acct.orders:
+                cancelled.append((order.asset, order.oid))
+                self._cancel(order, status)
+        return cancelled
+
+    # -- modifying -------------------------------------------------------------------------
+
+    def _modify_orders(self, c: cmd.ModifyOrders, acct: Account) -> ev.ActionResult:
+        statuses = []
+        for modify in c.modifies:
+            key = modify.oid
+            oid = acct.cloids.get(key) if isinstance(key, str) else key
+            old = acct.orders.get(oid) if oid is not None else None
+            if old is None:
+                if c.single:
+                    return ev.ActionResult(acct.address, "err", error=errors.MODIFY_MISSING)
+                statuses.append(ev.Error(errors.MODIFY_MISSING))
+                continue
+            statuses.append(self._modify_one(acct, old, modify.order))
+        if c.single:
+            status = statuses[0]
+            if isinstance(status, ev.Error):
+                return ev.ActionResult(acct.address, "err", error=status.text)
+            return ev.ActionResult(acct.address, "default")
+        return ev.ActionResult(acct.address, "order", tuple(statuses))
+
+    def _modify_one(self, acct: Account, old: Order, spec: cmd.OrderSpec) -> ev.Status:
+        """Replace `old` by a new order from `spec` (a new oid; the cloid carries over when
+        the new order names none). The new order is checked first; if it is refused, `old`
+        stays as it was."""
+        asset = spec.asset
+        if asset != old.asset or not 0 <= asset < len(self.instruments):
+            return ev.Error(errors.with_asset(errors.MISSING_ORDER, asset))
+        inst = self.instruments[asset]
+        if spec.cloid is None and old.cloid is not None:
+            spec = cmd.OrderSpec(
+                spec.asset,
+                spec.is_buy,
+                spec.px,
+                spec.sz,
+                spec.reduce_only,
+                spec.tif,
+                spec.trigger,
+                old.cloid,
+            )
+        try:
+            if spec.cloid is not None and acct.cloids.get(spec.cloid, old.oid) != old.oid:
+                raise errors.Rejected(errors.DUPLICATE_CLOID)
+            if spec.trigger is not None:
+                sz = self._check_trigger(acct, inst, spec)
+            else:
+                if spec.tif not in ("Gtc", "Ioc", "Alo"):
+                    raise errors.Rejected(errors.INVALID_TIF)
+                sz = self._check_order(
+                    acct, inst, spec.is_buy, spec.px, spec.sz, spec.reduce_only, freed=old
+                )
+                if spec.tif == "Alo":
+                    self._check_alo(inst, spec.is_buy, spec.px)
+        except errors.Rejected as rejection:
+            return ev.Error(_per_order(rejection.text, asset))
+        self._cancel(old, ev.CANCELED)
+        order = self._new_order(acct, spec, sz, old.builder)
+        if spec.trigger is not None:
+            order.is_position_tpsl = old.is_position_tpsl
+            self._arm(order)
+            self._update(order, ev.OPEN)
+            return ev.Resting(order.oid, order.cloid)
+        return self._execute(order)
+
+    # -- dead man's switch -----------------------------------------------------------------
+
+    def _schedule_cancel(self, c: cmd.ScheduleCancel, acct: Account) -> ev.ActionResult:
+        config = self.config
+        if acct.volume < config.schedule_cancel_min_volume:
+            text = errors.SCHEDULE_CANCEL_VOLUME.format(
+                required=config.schedule_cancel_min_volume // 1_000_000,
+                traded=_dollars(acct.volume),
+            )
+            return ev.ActionResult(acct.address, "err", error=text)
+        if c.time is None:
+            self._unschedule(acct)
+            return ev.ActionResult(acct.address, "default")
+        if c.time < self.ts + config.schedule_cancel_min_delay_ms:
+            return ev.ActionResult(acct.address, "err", error=errors.SCHEDULE_CANCEL_TOO_EARLY)
+        day, count = acct.scheduled_cancel_count
+        if day == c.time // 86_400_000 and count >= config.schedule_cancel_daily_limit:
+            return ev.ActionResult(acct.address, "err", error=errors.SCHEDULE_CANCEL_DAILY)
+        self._unschedule(acct)
+        acct.scheduled_cancel = c.time
+        self._schedule(c.time, acct)
+        return ev.ActionResult(acct.address, "default")
+
+    def _fire_scheduled_cancel(self, acct: Account) -> None:
+        acct.scheduled_cancel = None
+        day = self.ts // 86_400_000
+        last_day, count = acct.scheduled_cancel_count
+        acct.scheduled_cancel_count = (day, count + 1 if last_day == day else 1)
+        self.cancel_all(acct, ev.SCHEDULED_CANCEL)
+
+
+def _per_order(text: str, asset: int) -> str:
+    return text if text == errors.PRICE_BAND else errors.with_asset(text, asset)
+
+
+def _dollars(micro: int) -> str:
+    """Dollars with at most two decimals and no trailing zeros, as the venue prints them."""
+    cents = micro // 10_000
+    return f"{cents // 100}.{cents % 100:02d}".rstrip("0").rstrip(".")
