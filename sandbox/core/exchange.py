@@ -107,8 +107,8 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
             self._advance(ts)
         kind = type(command)
         handler = self._handlers.get(kind)
+        self.action_seq += 1
         if handler is not None:
-            self.action_seq += 1
             acct = self.accounts.get(command.user)
             if acct is None:
                 text = errors.USER_MISSING.format(user=command.user)
@@ -120,7 +120,6 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
             if result is not None:
                 events.append(result)
         elif kind is cmd.Deposit:
-            self.action_seq += 1
             events.append(self._deposit(command))
         elif kind is not cmd.Tick:
             raise errors.CoreError(f"unknown command {command!r}")

@@ -21,7 +21,7 @@ from sandbox.core.matching import RESTING, TRIGGER
 from sandbox.core.units import Units
 
 MARKET_TIFS = frozenset(("FrontendMarket", "LiquidationMarket"))
-_NO_FREED = None
+OPEN_ORDER_BONUS_VOLUME = 5_000_000_000_000  # one more open order per $5M traded
 
 
 def _bbo_px(units: Units, px: int | None) -> str:
@@ -83,9 +83,7 @@ class TradingMixin:
                 sz = held
         if px * sz < self._min_order_value and not (reduces and sz >= held):
             raise errors.Rejected(errors.MIN_TRADE_NTL)
-        open_orders = len(acct.orders) - (freed is not None)
-        if open_orders >= self._max_open_orders:
-            raise errors.Rejected(errors.TOO_MANY_ORDERS)
+        self._check_open_orders(acct, reduce_only, freed)
         if not reduce_only:
             self._check_margin(acct, inst, is_buy, px, sz, size, freed)
         return sz
@@ -162,7 +160,18 @@ class TradingMixin:
             text = errors.BAD_ALO_PX.format(bid=_bbo_px(units, bid), ask=_bbo_px(units, ask))
             raise errors.Rejected(text)
 
-    def _check_trigger(self, acct: Account, inst: Instrument, spec: cmd.OrderSpec) -> int:
+    def _check_open_orders(self, acct: Account, restricted: bool, freed: Order | None) -> None:
+        """The venue's open-order limit: 1000, plus one per $5M traded, at most 5000; from
+        1000 open orders on, reduce-only and trigger orders are refused."""
+        base = self._max_open_orders
+        count = len(acct.orders) - (freed is not None)
+        limit = base if restricted else min(5 * base, base + acct.volume // OPEN_ORDER_BONUS_VOLUME)
+        if count >= limit:
+            raise errors.Rejected(errors.TOO_MANY_ORDERS)
+
+    def _check_trigger(
+        self, acct: Account, inst: Instrument, spec: cmd.OrderSpec, freed: Order | None = None
+    ) -> int:
         trigger = spec.trigger
         units = inst.units
         if trigger.tpsl not in ("tp", "sl"):
@@ -176,8 +185,7 @@ class TradingMixin:
         held = size if size > 0 else -size
         if spec.px * spec.sz < self._min_order_value and not (reduces and spec.sz >= held):
             raise errors.Rejected(errors.MIN_TRADE_NTL)
-        if len(acct.orders) >= self._max_open_orders:
-            raise errors.Rejected(errors.TOO_MANY_ORDERS)
+        self._check_open_orders(acct, True, freed)
         return spec.sz
 
     def _place_trigger(self, acct: Account, inst: Instrument, spec: cmd.OrderSpec, builder):
@@ -408,7 +416,7 @@ class TradingMixin:
             if spec.cloid is not None and acct.cloids.get(spec.cloid, old.oid) != old.oid:
                 raise errors.Rejected(errors.DUPLICATE_CLOID)
             if spec.trigger is not None:
-                sz = self._check_trigger(acct, inst, spec)
+                sz = self._check_trigger(acct, inst, spec, freed=old)
             else:
                 if spec.tif not in ("Gtc", "Ioc", "Alo"):
                     raise errors.Rejected(errors.INVALID_TIF)

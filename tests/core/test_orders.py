@@ -1,0 +1,234 @@
+"""Order checks, cancels, modifies, cloids and the dead man's switch."""
+
+import pytest
+
+from sandbox.core import commands as cmd
+from sandbox.core import errors
+from sandbox.core import events as ev
+from tests.core.scene import ALICE, BOB, CAROL, Scene
+
+CLOID = "0x0000000000000000000000000000002a"
+
+
+def scene(**config) -> Scene:
+    s = Scene(**config)
+    for user in (ALICE, BOB, CAROL):
+        s.deposit(user, 10_000)
+    s.oracle("BTC", "60000")
+    s.oracle("ETH", "3000")
+    return s
+
+
+def error(status) -> str:
+    assert isinstance(status, ev.Error), status
+    return status.text
+
+
+@pytest.mark.parametrize(
+    ("px", "sz", "text"),
+    [
+        ("60000", "0", "Order has zero size. asset=0"),
+        ("60000", "0.0001", "Order must have minimum value of $10. asset=0"),
+        ("109000", "0.001", "Order price cannot be more than 80% away from the reference price"),
+        ("11000", "0.001", "Order price cannot be more than 80% away from the reference price"),
+        # $240k at 20x needs $12k of initial margin; Alice has $10k
+        ("60000", "4", "Insufficient margin to place order. asset=0"),
+    ],
+)
+def test_checks_with_the_venues_texts(px, sz, text):
+    s = scene()
+    assert error(s.order(ALICE, "BTC", "B", px, sz)) == text
+    assert s.account(ALICE).orders == {}
+
+
+def test_tick_rules_on_integers():
+    s = scene()
+    s.apply(cmd.PlaceOrders(ALICE, (cmd.OrderSpec(0, True, 600001, 100),)))  # 60000.1
+    assert error(s.result().statuses[0]) == "Price must be divisible by tick size. asset=0"
+
+
+def test_unknown_asset_unknown_tif_and_unknown_user():
+    s = scene()
+    s.apply(cmd.PlaceOrders(ALICE, (cmd.OrderSpec(9, True, 1, 1),)))
+    assert error(s.result().statuses[0]) == "Unknown asset. asset=9"
+    s.apply(cmd.PlaceOrders(ALICE, (cmd.OrderSpec(0, True, 600000, 100, tif="Fok"),)))
+    assert error(s.result().statuses[0]) == errors.INVALID_TIF + " asset=0"
+    s.apply(cmd.PlaceOrders("0xnobody", (cmd.OrderSpec(0, True, 600000, 100),)))
+    assert s.result() == ev.ActionResult(
+        "0xnobody", "err", error="User or API Wallet 0xnobody does not exist."
+    )
+
+
+def test_a_batch_reports_each_order_in_request_order():
+    s = scene()
+    result = s.orders(
+        ALICE,
+        [
+            s.spec("BTC", "B", "59000", "0.001"),
+            s.spec("BTC", "B", "59000", "0.00001"),
+            s.spec("ETH", "A", "3100", "0.01"),
+        ],
+    )
+    first, second, third = result.statuses
+    assert isinstance(first, ev.Resting) and isinstance(third, ev.Resting)
+    assert error(second) == "Order must have minimum value of $10. asset=0"
+    assert s.orders(ALICE, []) == ev.ActionResult(ALICE, "err", error=errors.EMPTY_BATCH)
+
+
+def test_margin_counts_resting_orders_but_not_orders_that_only_reduce():
+    """Alice has $10k at 20x: $195k of bids fit, $10k more does not. Once she is long
+    1 BTC, a 1 BTC ask reserves nothing: filled, it would only close her position."""
+    s = scene()
+    big = s.order(ALICE, "BTC", "B", "50000", "3.9")
+    assert isinstance(big, ev.Resting)
+    assert s.account(ALICE).order_margin_total == 9_750_000_000
+    assert error(s.order(ALICE, "BTC", "B", "50000", "0.2")) == errors.PERP_MARGIN + " asset=0"
+    assert s.cancel(ALICE, "BTC", big.oid) == ev.SUCCESS
+    assert s.account(ALICE).order_margin_total == 0
+    s.order(BOB, "BTC", "A", "60000", "1")
+    s.order(ALICE, "BTC", "B", "60000", "1", tif="Ioc")
+    assert isinstance(s.order(ALICE, "BTC", "A", "61000", "1"), ev.Resting)
+    assert s.account(ALICE).order_margin_total == 0
+    s.order(ALICE, "BTC", "A", "61000", "1")  # this one would open a short of 1 BTC
+    assert s.account(ALICE).order_margin_total == 3_050_000_000
+
+
+def test_reduce_only_is_cut_to_the_position_and_never_flips():
+    s = scene()
+    assert error(s.order(ALICE, "BTC", "A", "60000", "0.01", reduce_only=True)) == (
+        "Reduce only order would increase position. asset=0"
+    )
+    s.order(BOB, "BTC", "A", "60000", "0.02")
+    s.order(ALICE, "BTC", "B", "60000", "0.02", tif="Ioc")
+    assert error(s.order(ALICE, "BTC", "B", "60000", "0.01", reduce_only=True)) == (
+        "Reduce only order would increase position. asset=0"
+    )
+    status = s.order(ALICE, "BTC", "A", "61000", "0.05", reduce_only=True)
+    order = s.account(ALICE).orders[status.oid]
+    assert (order.sz, order.orig_sz) == (2000, 2000)
+    s.order(CAROL, "BTC", "B", "61000", "0.05", tif="Ioc")
+    assert s.size(ALICE, "BTC") == 0
+
+
+def test_resting_reduce_only_orders_follow_the_position():
+    """Alice is long 0.02 with a reduce-only ask for 0.02. She sells 0.01 elsewhere: the ask
+    shrinks to 0.01. A newer reduce-only ask for 0.01 pushes the older one out."""
+    s = scene()
+    s.order(BOB, "BTC", "A", "60000", "0.02")
+    s.order(ALICE, "BTC", "B", "60000", "0.02", tif="Ioc")
+    old = s.order(ALICE, "BTC", "A", "62000", "0.02", reduce_only=True).oid
+    s.order(CAROL, "BTC", "B", "59000", "0.01")
+    s.order(ALICE, "BTC", "A", "59000", "0.01", tif="Ioc")
+    assert s.account(ALICE).orders[old].sz == 1000
+    new = s.order(ALICE, "BTC", "A", "63000", "0.01", reduce_only=True).oid
+    assert set(s.account(ALICE).orders) == {new}
+    assert [u.status for u in s.of(ev.OrderUpdate) if u.order.oid == old] == [
+        ev.REDUCE_ONLY_CANCELED
+    ]
+    s.order(CAROL, "BTC", "B", "58000", "0.01")
+    s.order(ALICE, "BTC", "A", "58000", "0.01", tif="Ioc")
+    assert s.account(ALICE).orders == {}  # position closed: reduce-only order cancelled
+
+
+def test_closing_a_whole_small_position_escapes_the_minimum():
+    s = scene()
+    s.order(BOB, "BTC", "A", "60000", "0.0002")  # $12
+    s.order(ALICE, "BTC", "B", "60000", "0.0002", tif="Ioc")
+    assert error(s.order(ALICE, "BTC", "A", "40000", "0.0001")) == (
+        "Order must have minimum value of $10. asset=0"
+    )
+    assert isinstance(s.order(ALICE, "BTC", "A", "40000", "0.0002"), ev.Resting)
+
+
+def test_cancel_only_your_own_orders():
+    s = scene()
+    oid = s.order(ALICE, "BTC", "B", "59000", "0.01").oid
+    assert error(s.cancel(BOB, "BTC", oid)) == (
+        "Order was never placed, already canceled, or filled. asset=0"
+    )
+    assert error(s.cancel(ALICE, "ETH", oid)).endswith("asset=1")
+    assert s.cancel(ALICE, "BTC", oid) == ev.SUCCESS
+    assert error(s.cancel(ALICE, "BTC", oid)).startswith("Order was never placed")
+    assert [u.status for u in s.of(ev.OrderUpdate)] == []
+
+
+def test_cancel_by_cloid():
+    s = scene()
+    s.order(ALICE, "BTC", "B", "59000", "0.01", cloid=CLOID)
+    assert error(s.order(ALICE, "BTC", "B", "58000", "0.01", cloid=CLOID)) == (
+        errors.DUPLICATE_CLOID + " asset=0"
+    )
+    s.apply(cmd.CancelByCloid(BOB, ((0, CLOID),)))
+    assert error(s.result().statuses[0]).startswith("Order was never placed")
+    s.apply(cmd.CancelByCloid(ALICE, ((0, CLOID),)))
+    assert s.result().statuses == (ev.SUCCESS,)
+    assert s.account(ALICE).cloids == {}
+
+
+def test_modify_replaces_the_order_and_keeps_its_cloid():
+    s = scene()
+    old = s.order(ALICE, "BTC", "B", "59000", "0.01", cloid=CLOID).oid
+    s.apply(cmd.ModifyOrders(ALICE, (cmd.Modify(CLOID, s.spec("BTC", "B", "59500", "0.02")),)))
+    (status,) = s.result().statuses
+    assert isinstance(status, ev.Resting) and status.oid != old and status.cloid == CLOID
+    assert s.book("BTC")[0] == [(595000, 2000, 1)]
+    # a modify that fails its checks leaves the old order where it was
+    s.apply(cmd.ModifyOrders(ALICE, (cmd.Modify(status.oid, s.spec("BTC", "B", "59500", "9")),)))
+    assert error(s.result().statuses[0]) == errors.PERP_MARGIN + " asset=0"
+    assert s.book("BTC")[0] == [(595000, 2000, 1)]
+    s.apply(cmd.ModifyOrders(ALICE, (cmd.Modify(old, s.spec("BTC", "B", "59500", "1")),), True))
+    assert s.result() == ev.ActionResult(
+        ALICE, "err", error="Cannot modify canceled or filled order"
+    )
+    s.apply(
+        cmd.ModifyOrders(
+            ALICE, (cmd.Modify(status.oid, s.spec("BTC", "B", "59600", "0.02")),), True
+        )
+    )
+    assert s.result() == ev.ActionResult(ALICE, "default")
+
+
+def test_open_order_limit():
+    s = scene(max_open_orders=3)
+    for px in ("59000", "58000", "57000"):
+        s.order(ALICE, "BTC", "B", px, "0.001")
+    assert (
+        error(s.order(ALICE, "BTC", "B", "56000", "0.001")) == errors.TOO_MANY_ORDERS + " asset=0"
+    )
+
+
+def test_schedule_cancel_fires_at_its_time():
+    s = scene()
+    s.order(ALICE, "BTC", "B", "59000", "0.01")
+    s.order(ALICE, "ETH", "B", "2900", "0.1")
+    s.apply(cmd.ScheduleCancel(ALICE, s.now + 1_000))
+    assert s.result().error == errors.SCHEDULE_CANCEL_TOO_EARLY
+    s.apply(cmd.ScheduleCancel(ALICE, s.now + 10_000))
+    assert s.result().ok
+    s.apply(cmd.Tick(), dt=9_999)
+    assert len(s.account(ALICE).orders) == 2
+    s.apply(cmd.Tick(), dt=1)
+    assert s.account(ALICE).orders == {}
+    assert [u.status for u in s.of(ev.OrderUpdate)] == [ev.SCHEDULED_CANCEL] * 2
+    assert {u.ts for u in s.of(ev.OrderUpdate)} == {s.now}
+
+
+def test_schedule_cancel_can_be_unset_and_is_limited_per_day():
+    s = scene(schedule_cancel_daily_limit=1)
+    s.apply(cmd.ScheduleCancel(ALICE, s.now + 10_000))
+    s.apply(cmd.ScheduleCancel(ALICE))
+    s.apply(cmd.Tick(), dt=20_000)
+    assert s.account(ALICE).scheduled_cancel_count == (0, 0)
+    s.apply(cmd.ScheduleCancel(ALICE, s.now + 5_000))
+    s.apply(cmd.Tick(), dt=5_000)
+    s.apply(cmd.ScheduleCancel(ALICE, s.now + 5_000))
+    assert s.result().error == errors.SCHEDULE_CANCEL_DAILY
+
+
+def test_schedule_cancel_volume_gate_when_configured():
+    s = scene(schedule_cancel_min_volume=1_000_000_000_000)
+    s.apply(cmd.ScheduleCancel(ALICE, s.now + 10_000))
+    assert s.result().error == (
+        "Cannot set scheduled cancel time until enough volume traded. "
+        "Required: $1000000. Traded: $0."
+    )
