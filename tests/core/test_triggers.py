@@ -1,0 +1,182 @@
+"""Take-profit and stop-loss orders, fired by the mark."""
+
+from sandbox.core import events as ev
+from sandbox.core.triggers import TriggerBook
+from tests.core.scene import ALICE, BOB, CAROL, Scene
+
+
+def long_alice() -> Scene:
+    """Alice is long 0.1 BTC from 60,000; Bob and Carol make a two-sided market around."""
+    s = Scene()
+    for user in (ALICE, BOB, CAROL):
+        s.deposit(user, 100_000)
+    s.oracle("BTC", "60000")
+    s.order(BOB, "BTC", "A", "60000", "0.1")
+    s.order(ALICE, "BTC", "B", "60000", "0.1", tif="Ioc")
+    return s
+
+
+def test_stop_loss_market_fires_when_the_mark_falls_to_it():
+    s = long_alice()
+    status = s.order(
+        ALICE, "BTC", "A", "55000", "0.1", reduce_only=True, trigger=("sl", "58000", True)
+    )
+    assert isinstance(status, ev.Resting)
+    s.order(CAROL, "BTC", "B", "57500", "1")
+    s.oracle("BTC", "58001")
+    assert s.size(ALICE, "BTC") == 10000
+    s.oracle("BTC", "58000")
+    statuses = [u.status for u in s.of(ev.OrderUpdate) if u.order.oid == status.oid]
+    assert statuses == [ev.TRIGGERED, ev.FILLED]
+    (fill,) = s.fills(ALICE)
+    assert (fill.px, fill.dir, fill.closed_pnl) == (575000, "Close Long", -250_000_000)
+    assert s.size(ALICE, "BTC") == 0
+
+
+def test_take_profit_limit_rests_at_its_price_when_the_mark_rises():
+    s = long_alice()
+    status = s.order(
+        ALICE, "BTC", "A", "62500", "0.1", reduce_only=True, trigger=("tp", "62000", False)
+    )
+    s.oracle("BTC", "62000")
+    order = s.account(ALICE).orders[status.oid]
+    assert (order.tif, order.px, order.tpsl) == ("Gtc", 625000, "tp")
+    assert s.book("BTC")[1] == [(625000, 10000, 1)]
+
+
+def test_a_fired_market_trigger_without_liquidity_ends_rejected():
+    s = long_alice()
+    status = s.order(
+        ALICE, "BTC", "A", "55000", "0.1", reduce_only=True, trigger=("sl", "58000", True)
+    )
+    s.oracle("BTC", "57000")
+    statuses = [u.status for u in s.of(ev.OrderUpdate) if u.order.oid == status.oid]
+    assert statuses == [ev.TRIGGERED, "marketOrderNoLiquidityRejected"]
+    assert s.account(ALICE).orders == {}
+
+
+def test_buy_stop_and_buy_take_profit_directions():
+    book = TriggerBook()
+    s = Scene()
+    s.deposit(ALICE, 1000)
+    s.oracle("ETH", "3000")
+    stop = s.ex._new_order(
+        s.account(ALICE), s.spec("ETH", "B", "3300", "1", trigger=("sl", "3200", True)), 10000, None
+    )
+    take = s.ex._new_order(
+        s.account(ALICE), s.spec("ETH", "B", "2700", "1", trigger=("tp", "2800", True)), 10000, None
+    )
+    book.add(stop)
+    book.add(take)
+    assert book.due(s.px("ETH", "3000")) == []
+    assert book.due(s.px("ETH", "3200")) == [stop]
+    assert book.due(s.px("ETH", "2800")) == [take]
+    assert len(book) == 0
+
+
+def test_triggers_fired_together_run_in_order_of_placement():
+    s = long_alice()
+    first = s.order(
+        ALICE, "BTC", "A", "63000", "0.05", reduce_only=True, trigger=("tp", "62000", False)
+    )
+    second = s.order(
+        ALICE, "BTC", "A", "63000", "0.05", reduce_only=True, trigger=("tp", "61000", False)
+    )
+    s.oracle("BTC", "62500")
+    fired = [u.order.oid for u in s.of(ev.OrderUpdate) if u.status == ev.TRIGGERED]
+    assert fired == [first.oid, second.oid]
+
+
+def test_normal_tpsl_children_wait_for_their_parent():
+    """Carol bids 59,000 with a TP at 61,000 and an SL at 58,000 attached. The children
+    wait until the parent fills, then wait for the mark."""
+    s = long_alice()
+    result = s.orders(
+        CAROL,
+        [
+            s.spec("BTC", "B", "59000", "0.1"),
+            s.spec("BTC", "A", "61000", "0.1", reduce_only=True, trigger=("tp", "61000", False)),
+            s.spec("BTC", "A", "57000", "0.1", reduce_only=True, trigger=("sl", "58000", True)),
+        ],
+        grouping="normalTpsl",
+    )
+    parent = result.statuses[0]
+    assert isinstance(parent, ev.Resting)
+    assert result.statuses[1:] == (ev.WAITING_FOR_FILL, ev.WAITING_FOR_FILL)
+    assert len(s.account(CAROL).orders[parent.oid].children) == 2
+    assert len(s.ex.triggers[0]) == 0
+    s.order(BOB, "BTC", "A", "59000", "0.1", tif="Ioc")
+    assert len(s.ex.triggers[0]) == 2
+    assert len(s.account(CAROL).orders) == 2
+
+
+def test_cancelling_a_normal_tpsl_parent_cancels_its_children():
+    s = long_alice()
+    result = s.orders(
+        CAROL,
+        [
+            s.spec("BTC", "B", "59000", "0.1"),
+            s.spec("BTC", "A", "61000", "0.1", reduce_only=True, trigger=("tp", "61000", False)),
+        ],
+        grouping="normalTpsl",
+    )
+    assert s.cancel(CAROL, "BTC", result.statuses[0].oid) == ev.SUCCESS
+    assert [u.status for u in s.of(ev.OrderUpdate)] == [ev.CANCELED, ev.CANCELED]
+    assert s.account(CAROL).orders == {}
+
+
+def test_normal_tpsl_children_must_be_reduce_only_triggers():
+    s = long_alice()
+    result = s.orders(
+        CAROL,
+        [
+            s.spec("BTC", "B", "59000", "0.1"),
+            s.spec("BTC", "A", "61000", "0.1", trigger=("tp", "61000", False)),
+        ],
+        grouping="normalTpsl",
+    )
+    assert all(isinstance(st, ev.Error) for st in result.statuses)
+    assert s.account(CAROL).orders == {}
+
+
+def test_position_tpsl_closes_the_whole_position_and_dies_with_it():
+    s = long_alice()
+    result = s.orders(
+        ALICE,
+        [s.spec("BTC", "A", "57000", "0.1", reduce_only=True, trigger=("sl", "58000", True))],
+        grouping="positionTpsl",
+    )
+    assert result.statuses == (ev.WAITING_FOR_TRIGGER,)
+    # the position grows; the stop still closes all of it
+    s.order(BOB, "BTC", "A", "60000", "0.05")
+    s.order(ALICE, "BTC", "B", "60000", "0.05", tif="Ioc")
+    s.order(CAROL, "BTC", "B", "57900", "1")
+    s.oracle("BTC", "57950")
+    assert s.size(ALICE, "BTC") == 0
+    assert sum(f.sz for f in s.fills(ALICE)) == 15000
+
+
+def test_position_tpsl_is_cancelled_when_the_position_closes():
+    s = long_alice()
+    s.orders(
+        ALICE,
+        [s.spec("BTC", "A", "63000", "0.1", reduce_only=True, trigger=("tp", "62000", False))],
+        grouping="positionTpsl",
+    )
+    s.order(CAROL, "BTC", "B", "60000", "0.1")
+    s.order(ALICE, "BTC", "A", "60000", "0.1", tif="Ioc")
+    assert s.account(ALICE).orders == {}
+    assert ev.CANCELED in [u.status for u in s.of(ev.OrderUpdate)]
+
+
+def test_invalid_trigger_price():
+    s = long_alice()
+    status = s.order(
+        ALICE, "BTC", "A", "55000", "0.1", reduce_only=True, trigger=("sl", "58000", True)
+    )
+    assert isinstance(status, ev.Resting)
+    from sandbox.core import commands as cmd
+
+    spec = cmd.OrderSpec(0, False, 550000, 10000, True, "Gtc", cmd.Trigger(580001, True, "sl"))
+    s.apply(cmd.PlaceOrders(ALICE, (spec,)))
+    assert s.result().statuses == (ev.Error("Invalid TP/SL price. asset=0"),)
