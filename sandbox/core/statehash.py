@@ -6,10 +6,6 @@ from __future__ import annotations
 
 from hashlib import blake2b
 
-import msgspec
-
-_encode = msgspec.msgpack.Encoder().encode
-
 
 def _order(order) -> tuple:
     parent = order.parent.oid if order.parent is not None else None
@@ -88,4 +84,6 @@ def state_tree(ex) -> tuple:
 
 
 def state_hash(ex) -> str:
-    return blake2b(_encode(state_tree(ex)), digest_size=32).hexdigest()
+    # The tree holds only tuples, lists, ints (some beyond 64 bits), strings, bools and None,
+    # whose repr is canonical.
+    return blake2b(repr(state_tree(ex)).encode(), digest_size=32).hexdigest()
