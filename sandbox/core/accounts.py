@@ -73,20 +73,33 @@ class OrderTotals:
         return not (self.buy_sz or self.sell_sz)
 
 
-def order_margin(totals: OrderTotals, size: int, leverage: int) -> int:
+def reserved_margin(
+    buy_ntl: int, buy_sz: int, sell_ntl: int, sell_sz: int, size: int, leverage: int
+) -> int:
     """Initial margin reserved by resting orders: that of the side that would grow the
     position more if filled, valued at the orders' limit prices. Orders that would only
-    reduce the current position reserve nothing; rounded up."""
+    reduce the current position `size` reserve nothing; rounded up."""
     if size >= 0:
-        buy_inc = totals.buy_ntl
-        excess = totals.sell_sz - size
-        sell_inc = 0 if excess <= 0 else -(-totals.sell_ntl * excess // totals.sell_sz)
+        worst = buy_ntl
+        excess = sell_sz - size
+        if excess > 0:
+            sell_inc = -(-sell_ntl * excess // sell_sz)
+            if sell_inc > worst:
+                worst = sell_inc
     else:
-        sell_inc = totals.sell_ntl
-        excess = totals.buy_sz + size
-        buy_inc = 0 if excess <= 0 else -(-totals.buy_ntl * excess // totals.buy_sz)
-    worst = buy_inc if buy_inc > sell_inc else sell_inc
+        worst = sell_ntl
+        excess = buy_sz + size
+        if excess > 0:
+            buy_inc = -(-buy_ntl * excess // buy_sz)
+            if buy_inc > worst:
+                worst = buy_inc
     return -(-worst // leverage)
+
+
+def order_margin(totals: OrderTotals, size: int, leverage: int) -> int:
+    return reserved_margin(
+        totals.buy_ntl, totals.buy_sz, totals.sell_ntl, totals.sell_sz, size, leverage
+    )
 
 
 class Account:

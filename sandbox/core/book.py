@@ -14,55 +14,38 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections.abc import Iterator
+from typing import Any
+
+import msgspec
 
 from sandbox.core.errors import InvariantError
 
 
-class Order:
-    """A live order. `sz` is the remaining size, `orig_sz` the size when placed."""
+class Order(msgspec.Struct, eq=False, repr_omit_defaults=True):
+    """A live order. `sz` is the remaining size, `orig_sz` the size when placed.
 
-    __slots__ = (
-        "account",
-        "asset",
-        "builder",
-        "children",
-        "cloid",
-        "is_buy",
-        "is_market",
-        "is_position_tpsl",
-        "oid",
-        "orig_sz",
-        "parent",
-        "px",
-        "reduce_only",
-        "sz",
-        "tif",
-        "tpsl",
-        "trigger_px",
-        "ts",
-        "where",
-    )
+    Mutable: the engine updates `sz` as it fills, and `px`/`tif` when a trigger fires.
+    Identity is the order itself (`eq=False`): two orders are never "equal"."""
 
-    def __init__(self, oid, account, asset, is_buy, px, sz, tif, reduce_only, cloid, ts):
-        self.oid = oid
-        self.account = account
-        self.asset = asset
-        self.is_buy = is_buy
-        self.px = px
-        self.sz = sz
-        self.orig_sz = sz
-        self.tif = tif
-        self.reduce_only = reduce_only
-        self.cloid = cloid
-        self.ts = ts
-        self.trigger_px = 0
-        self.tpsl = None  # "tp" | "sl" for trigger orders
-        self.is_market = False
-        self.is_position_tpsl = False
-        self.parent = None  # the parent order of a normalTpsl child
-        self.children = None  # normalTpsl children waiting for this order to fill
-        self.builder = None
-        self.where = 0  # resting, waiting for its trigger, or waiting for its parent
+    oid: int
+    account: Any  # the owning accounts.Account
+    asset: int
+    is_buy: bool
+    px: int
+    sz: int
+    orig_sz: int
+    tif: str | None
+    reduce_only: bool
+    cloid: str | None
+    ts: int
+    trigger_px: int = 0
+    tpsl: str | None = None  # "tp" | "sl" for trigger orders
+    is_market: bool = False
+    is_position_tpsl: bool = False
+    parent: Any = None  # the parent order of a waiting normalTpsl child
+    children: list | None = None  # normalTpsl children waiting for this order to fill
+    builder: Any = None
+    where: int = 0  # resting, waiting for its trigger, or waiting for its parent
 
     @property
     def user(self) -> str:

@@ -39,7 +39,7 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
         self.instruments: tuple[Instrument, ...] = build_instruments(
             config.instruments, config.margin_tables
         )
-        n = len(self.instruments)
+        self._n_assets = n = len(self.instruments)
         self.by_name = {inst.name: inst for inst in self.instruments}
         self.books = [OrderBook(a) for a in range(n)]
         self.triggers = [TriggerBook() for _ in range(n)]
@@ -70,8 +70,10 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
         self.action_seq = 0
         self._last_sample = 0  # index of the last premium sampling instant taken
         self._next_funding = 0
+        self._next_timer = 0
         self._scheduled: list[tuple[int, str]] = []  # heap of (time, address)
         self._events: list = []
+        self._checked_margin: int | None = None  # order margin after the order last checked
         self._handlers = {
             cmd.PlaceOrders: self._place_orders,
             cmd.Cancel: self._cancel_orders,
@@ -93,6 +95,7 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
         self.ts = ts
         self._last_sample = ts // config.premium_sample_ms
         self._next_funding = (ts // config.funding_interval_ms + 1) * config.funding_interval_ms
+        self._set_next_timer()
 
     # -- the contract ----------------------------------------------------------------------
 
@@ -103,8 +106,10 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
         if not self.started:
             self._start(ts)
         events = self._events = []
-        if ts > self.ts:
+        if ts >= self._next_timer:
             self._advance(ts)
+        else:
+            self.ts = ts
         kind = type(command)
         handler = self._handlers.get(kind)
         self.action_seq += 1
@@ -165,9 +170,23 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
                 self._next_funding += interval
         self._sample_premiums(ts)
         self.ts = ts
+        self._set_next_timer()
+
+    def _set_next_timer(self) -> None:
+        """The earliest time at which something falls due: the next premium sample, the next
+        funding or the next scheduled cancel."""
+        interval = self.config.premium_sample_ms
+        due = (self._last_sample + 1) * interval
+        if self._next_funding < due:
+            due = self._next_funding
+        if self._scheduled and self._scheduled[0][0] < due:
+            due = self._scheduled[0][0]
+        self._next_timer = due
 
     def _schedule(self, time: int, acct: Account) -> None:
         heapq.heappush(self._scheduled, (time, acct.address))
+        if time < self._next_timer:
+            self._next_timer = time
 
     def _unschedule(self, acct: Account) -> None:
         # The heap entry stays; it is skipped when it no longer matches the account.

@@ -29,7 +29,16 @@ class MarginTier(msgspec.Struct, frozen=True):
 class MarginTable:
     """Tiers of maintenance margin for one `marginTableId`."""
 
-    __slots__ = ("_bounds", "_deduction", "_factor", "_scale", "description", "id", "tiers")
+    __slots__ = (
+        "_bounds",
+        "_deduction",
+        "_factor",
+        "_max_notional",
+        "_scale",
+        "description",
+        "id",
+        "tiers",
+    )
 
     def __init__(self, table_id: int, tiers: tuple[MarginTier, ...], description: str = ""):
         if not tiers or tiers[0].lower_bound != 0:
@@ -49,6 +58,7 @@ class MarginTable:
             step = tiers[n].lower_bound * (self._factor[n] - self._factor[n - 1])
             deduction.append(deduction[-1] + step)
         self._deduction = tuple(deduction)  # times scale
+        self._max_notional: dict[int, int | None] = {}
 
     @classmethod
     def single(cls, max_leverage: int) -> MarginTable:
@@ -77,10 +87,12 @@ class MarginTable:
 
     def max_notional(self, leverage: int) -> int | None:
         """The largest notional a position may reach at `leverage` (None: no limit)."""
-        for tier in self.tiers:
-            if tier.max_leverage < leverage:
-                return tier.lower_bound
-        return None
+        try:
+            return self._max_notional[leverage]
+        except KeyError:
+            limit = next((t.lower_bound for t in self.tiers if t.max_leverage < leverage), None)
+            self._max_notional[leverage] = limit
+            return limit
 
 
 class Instrument:
@@ -91,6 +103,7 @@ class Instrument:
         "impact_notional",
         "margin_table",
         "max_leverage",
+        "max_notional",
         "name",
         "only_isolated",
         "sz_decimals",
@@ -117,6 +130,8 @@ class Instrument:
         self.only_isolated = only_isolated
         self.impact_notional = impact_notional
         self.units = Units(sz_decimals)
+        # The margin-tier limit on position notional, by leverage (index 0 unused).
+        self.max_notional = tuple(margin_table.max_notional(lev) for lev in range(max_leverage + 1))
 
     def maintenance_margin(self, notional: int) -> int:
         return self.margin_table.maintenance_margin(notional)

@@ -12,7 +12,7 @@ emits a `Fill` per side and one `Trade`.
 from __future__ import annotations
 
 from sandbox.core import events as ev
-from sandbox.core.accounts import Account, OrderTotals, order_margin
+from sandbox.core.accounts import Account, OrderTotals, reserved_margin
 from sandbox.core.book import Order, OrderBook
 from sandbox.core.ids import trade_id
 from sandbox.core.settlement import fill_dir, settle
@@ -52,7 +52,15 @@ class MatchingMixin:
         )
 
     def _update(self, order: Order, status: str) -> None:
-        self._events.append(ev.OrderUpdate(self.view(order), status, self.ts))
+        if order.children:
+            view = self.view(order)
+        else:
+            view = ev.OrderView(
+                order.oid, order.account.address, order.asset, order.is_buy, order.px,
+                order.sz, order.orig_sz, order.ts, order.tif, order.reduce_only, order.cloid,
+                order.trigger_px, order.tpsl, order.is_market, order.is_position_tpsl,
+            )  # fmt: skip
+        self._events.append(ev.OrderUpdate(view, status, self.ts))
 
     # -- leverage settings -----------------------------------------------------------------
 
@@ -66,10 +74,13 @@ class MatchingMixin:
 
     # -- resting orders --------------------------------------------------------------------
 
-    def _rest(self, order: Order) -> None:
+    def _rest(self, order: Order, margin: int | None = None) -> None:
+        """Put an order on the book. `margin`, when known, is the account's order margin for
+        the asset with this order resting (computed by the order's margin check)."""
         acct = order.account
         asset = order.asset
-        self.books[asset].add(order)
+        book = self.books[asset]
+        (book.bids if order.is_buy else book.asks).add(order)
         order.where = RESTING
         acct.orders[order.oid] = order
         if order.cloid is not None:
@@ -83,8 +94,20 @@ class MatchingMixin:
             totals = acct.order_totals.get(asset)
             if totals is None:
                 totals = acct.order_totals[asset] = OrderTotals()
-            totals.add(order.is_buy, order.px, order.sz)
-            self._refresh_order_margin(acct, asset)
+            if order.is_buy:
+                totals.buy_sz += order.sz
+                totals.buy_ntl += order.px * order.sz
+            else:
+                totals.sell_sz += order.sz
+                totals.sell_ntl += order.px * order.sz
+            if margin is None:
+                self._refresh_order_margin(acct, asset)
+            else:
+                acct.order_margin_total += margin - acct.order_margin.get(asset, 0)
+                if margin:
+                    acct.order_margin[asset] = margin
+                else:
+                    acct.order_margin.pop(asset, None)
 
     def _unindex(self, order: Order) -> None:
         """Forget an order that leaves the account's open orders."""
@@ -111,12 +134,17 @@ class MatchingMixin:
 
     def _refresh_order_margin(self, acct: Account, asset: int) -> None:
         totals = acct.order_totals.get(asset)
-        if totals is None or totals.empty():
+        if totals is None or not (totals.buy_sz or totals.sell_sz):
             new = 0
             if totals is not None:
                 del acct.order_totals[asset]
         else:
-            new = order_margin(totals, acct.position_size(asset), self.leverage_of(acct, asset))
+            pos = acct.positions.get(asset)
+            new = reserved_margin(
+                totals.buy_ntl, totals.buy_sz, totals.sell_ntl, totals.sell_sz,
+                pos.size if pos is not None else 0,
+                acct.leverage.get(asset) or self._default_leverage[asset],
+            )  # fmt: skip
         old = acct.order_margin.get(asset, 0)
         if new != old:
             acct.order_margin_total += new - old

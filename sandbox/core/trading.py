@@ -14,12 +14,13 @@ from __future__ import annotations
 from sandbox.core import commands as cmd
 from sandbox.core import errors
 from sandbox.core import events as ev
-from sandbox.core.accounts import Account, OrderTotals, order_margin
+from sandbox.core.accounts import Account, reserved_margin
 from sandbox.core.book import Order
 from sandbox.core.instruments import Instrument
 from sandbox.core.matching import RESTING, TRIGGER
 from sandbox.core.units import Units
 
+LIMIT_TIFS = frozenset(("Gtc", "Ioc", "Alo"))
 MARKET_TIFS = frozenset(("FrontendMarket", "LiquidationMarket"))
 OPEN_ORDER_BONUS_VOLUME = 5_000_000_000_000  # one more open order per $5M traded
 
@@ -38,6 +39,8 @@ class TradingMixin:
 
     def available_margin(self, acct: Account) -> int:
         """Cross account value less cross initial margin and margin reserved by orders."""
+        if not acct.positions:
+            return acct.raw - acct.order_margin_total
         marks = self.marks
         value = acct.raw
         used = acct.order_margin_total
@@ -62,11 +65,13 @@ class TradingMixin:
         """Check a new order; return its size (cut to the position when reduce-only).
         `freed` is an order the new one replaces (modify): its margin and slot count as free.
         Raises `errors.Rejected`."""
+        self._checked_margin = None
         if sz <= 0:
             raise errors.Rejected(errors.ZERO_SIZE if sz == 0 else errors.INVALID_SIZE)
-        reason = inst.units.price_error(px)
-        if reason is not None:
-            raise errors.Rejected(reason)
+        if px <= 0 or (px >= 100_000 and px % inst.units.px_one):  # maybe > 5 figures
+            reason = inst.units.price_error(px)
+            if reason is not None:
+                raise errors.Rejected(reason)
         asset = inst.asset
         mark = self.marks[asset]
         band = self._price_band
@@ -83,30 +88,43 @@ class TradingMixin:
                 sz = held
         if px * sz < self._min_order_value and not (reduces and sz >= held):
             raise errors.Rejected(errors.MIN_TRADE_NTL)
-        self._check_open_orders(acct, reduce_only, freed)
-        if not reduce_only:
-            self._check_margin(acct, inst, is_buy, px, sz, size, freed)
-        return sz
-
-    def _check_margin(self, acct, inst, is_buy, px, sz, size, freed) -> None:
-        asset = inst.asset
-        lev = self.leverage_of(acct, asset)
+        base = self._max_open_orders
+        if len(acct.orders) - (freed is not None) >= base:
+            self._check_open_orders(acct, reduce_only, freed)
+        if reduce_only:
+            return sz
+        # Margin: what the order could add to the position, at its limit price.
+        lev = acct.leverage.get(asset) or self._default_leverage[asset]
         totals = acct.order_totals.get(asset)
-        probe = OrderTotals()
         if totals is not None:
-            probe.buy_ntl, probe.buy_sz = totals.buy_ntl, totals.buy_sz
-            probe.sell_ntl, probe.sell_sz = totals.sell_ntl, totals.sell_sz
+            buy_ntl, buy_sz = totals.buy_ntl, totals.buy_sz
+            sell_ntl, sell_sz = totals.sell_ntl, totals.sell_sz
+        else:
+            buy_ntl = buy_sz = sell_ntl = sell_sz = 0
         if freed is not None and not freed.reduce_only and freed.where == RESTING:
-            probe.add(freed.is_buy, freed.px, -freed.sz)
-        probe.add(is_buy, px, sz)
-        delta = order_margin(probe, size, lev) - acct.order_margin.get(asset, 0)
+            if freed.is_buy:
+                buy_ntl -= freed.px * freed.sz
+                buy_sz -= freed.sz
+            else:
+                sell_ntl -= freed.px * freed.sz
+                sell_sz -= freed.sz
+        if is_buy:
+            buy_ntl += px * sz
+            buy_sz += sz
+        else:
+            sell_ntl += px * sz
+            sell_sz += sz
+        new = reserved_margin(buy_ntl, buy_sz, sell_ntl, sell_sz, size, lev)
+        delta = new - acct.order_margin.get(asset, 0)
         if delta > 0 and delta > self.available_margin(acct):
             raise errors.Rejected(errors.PERP_MARGIN)
-        limit = inst.margin_table.max_notional(lev)
+        limit = inst.max_notional[lev]
         if limit is not None:
             worst = size + sz if is_buy else size - sz
             if (worst if worst > 0 else -worst) * px > limit and abs(worst) > abs(size):
                 raise errors.Rejected(errors.PERP_MAX_POSITION)
+        self._checked_margin = new
+        return sz
 
     # -- placing ---------------------------------------------------------------------------
 
@@ -114,28 +132,20 @@ class TradingMixin:
         self.next_oid += 1
         trigger = spec.trigger
         tif = None if trigger is not None else spec.tif
-        order = Order(
-            self.next_oid,
-            acct,
-            spec.asset,
-            spec.is_buy,
-            spec.px,
-            sz,
-            tif,
-            spec.reduce_only,
-            spec.cloid,
-            self.ts,
-        )
-        order.builder = builder
-        if trigger is not None:
-            order.trigger_px = trigger.trigger_px
-            order.tpsl = trigger.tpsl
-            order.is_market = trigger.is_market
-        return order
+        if trigger is None:
+            return Order(
+                self.next_oid, acct, spec.asset, spec.is_buy, spec.px, sz, sz, tif,
+                spec.reduce_only, spec.cloid, self.ts, builder=builder,
+            )  # fmt: skip
+        return Order(
+            self.next_oid, acct, spec.asset, spec.is_buy, spec.px, sz, sz, tif,
+            spec.reduce_only, spec.cloid, self.ts, trigger.trigger_px, trigger.tpsl,
+            trigger.is_market, builder=builder,
+        )  # fmt: skip
 
     def _place_one(self, acct: Account, spec: cmd.OrderSpec, builder) -> ev.Status:
         asset = spec.asset
-        if not 0 <= asset < len(self.instruments):
+        if not 0 <= asset < self._n_assets:
             return ev.Error(errors.with_asset(errors.UNKNOWN_ASSET, asset))
         inst = self.instruments[asset]
         try:
@@ -143,7 +153,7 @@ class TradingMixin:
                 raise errors.Rejected(errors.DUPLICATE_CLOID)
             if spec.trigger is not None:
                 return self._place_trigger(acct, inst, spec, builder)
-            if spec.tif not in ("Gtc", "Ioc", "Alo"):
+            if spec.tif not in LIMIT_TIFS:
                 raise errors.Rejected(errors.INVALID_TIF)
             sz = self._check_order(acct, inst, spec.is_buy, spec.px, spec.sz, spec.reduce_only)
             if spec.tif == "Alo":
@@ -200,8 +210,12 @@ class TradingMixin:
         asset = order.asset
         book = self.books[asset]
         tif = order.tif
-        best = book.best_ask() if order.is_buy else book.best_bid()
-        crosses = best is not None and (best <= order.px if order.is_buy else best >= order.px)
+        if order.is_buy:
+            keys = book.asks.keys  # best ask is -keys[-1]
+            crosses = bool(keys) and -keys[-1] <= order.px
+        else:
+            keys = book.bids.keys
+            crosses = bool(keys) and keys[-1] >= order.px
         filled = notional = 0
         if crosses:
             filled, notional = self._match(order, book)
@@ -211,7 +225,7 @@ class TradingMixin:
                 self._activate_children(order)
             return ev.Filled(filled, notional, order.oid, order.cloid)
         if tif == "Gtc" or tif == "Alo":
-            self._rest(order)
+            self._rest(order, None if crosses else self._checked_margin)
             self._update(order, ev.OPEN)
             if order.reduce_only:
                 self._fit_reduce_only(order.account, asset, order.account.reduce_only[asset])
@@ -235,7 +249,11 @@ class TradingMixin:
             builder = cmd.Builder(builder.address.lower(), builder.fee)
         grouping = c.grouping
         if grouping == "na":
-            statuses = tuple(self._place_one(acct, spec, builder) for spec in c.orders)
+            orders = c.orders
+            if len(orders) == 1:
+                statuses = (self._place_one(acct, orders[0], builder),)
+            else:
+                statuses = tuple(self._place_one(acct, spec, builder) for spec in orders)
         elif grouping == "normalTpsl":
             statuses = self._place_normal_tpsl(acct, c.orders, builder)
         elif grouping == "positionTpsl":
