@@ -113,6 +113,7 @@ class TriggersMixin:
             child.parent = None
             del child.account.orders[child.oid]
             self._arm(child)
+            self._update(child, ev.OPEN)
 
     def _check_triggers(self, asset: int) -> None:
         book = self.triggers[asset]
