@@ -42,15 +42,19 @@ def run(out=print) -> Exchange:
         ex.validate()
         return events
 
+    def describe_fill(fill: ev.Fill) -> str:
+        who = NAMES.get(fill.user, fill.user)
+        side = "bought" if fill.is_buy else "sold"
+        pnl = f", closed PnL {fmt_usdc(fill.closed_pnl)}" if fill.closed_pnl else ""
+        return (
+            f"{who} {side} {units.fmt_sz(fill.sz)} BTC at {units.fmt_px(fill.px)} "
+            f"({fill.dir}, fee {fmt_usdc(fill.fee)}{pnl})"
+        )
+
     def describe(event) -> str | None:
         who = NAMES.get(getattr(event, "user", ""), getattr(event, "user", ""))
-        if isinstance(event, ev.Fill):
-            side = "bought" if event.is_buy else "sold"
-            pnl = f", closed PnL {fmt_usdc(event.closed_pnl)}" if event.closed_pnl else ""
-            return (
-                f"{who} {side} {units.fmt_sz(event.sz)} BTC at {units.fmt_px(event.px)} "
-                f"({event.dir}, fee {fmt_usdc(event.fee)}{pnl})"
-            )
+        if isinstance(event, ev.Trade):
+            return "\n  ".join(describe_fill(f) for f in event.fills())
         if isinstance(event, ev.ActionResult) and event.kind in ("order", "cancel"):
             return f"{who}: " + ", ".join(status_text(s) for s in event.statuses)
         if isinstance(event, ev.ActionResult) and not event.ok:

@@ -1,13 +1,33 @@
 """Domain events: everything the core decided, for the shell to publish.
 
 Events are frozen msgspec Structs holding integers in the core's units (see `units`); the
-server formats them into Hyperliquid's wire messages. One command yields a list of events in
+server formats them into Hyperliquid's wire messages. A trade is one `Trade` event carrying
+both sides; `Trade.fills()` gives each side's `Fill` as its user sees it. One command yields a list of events in
 the order things happened. A user action always ends with exactly one `ActionResult`.
 """
 
 from __future__ import annotations
 
 import msgspec
+
+OPEN_LONG = "Open Long"
+OPEN_SHORT = "Open Short"
+CLOSE_LONG = "Close Long"
+CLOSE_SHORT = "Close Short"
+LONG_TO_SHORT = "Long > Short"
+SHORT_TO_LONG = "Short > Long"
+
+
+def fill_dir(start: int, is_buy: bool, q: int) -> str:
+    """The venue's `dir` label of a fill of `q` lots from position `start`."""
+    if is_buy:
+        if start >= 0:
+            return OPEN_LONG
+        return CLOSE_SHORT if start + q <= 0 else SHORT_TO_LONG
+    if start <= 0:
+        return OPEN_SHORT
+    return CLOSE_LONG if start - q >= 0 else LONG_TO_SHORT
+
 
 # Order statuses (hyperliquid-api.md §3.3).
 OPEN = "open"
@@ -63,7 +83,7 @@ class Liquidation(msgspec.Struct, frozen=True, gc=False):
 
 
 class Fill(msgspec.Struct, frozen=True, gc=False):
-    """One side of a trade, as its user sees it."""
+    """One side of a trade, as its user sees it (derived from a `Trade`)."""
 
     user: str
     asset: int
@@ -85,17 +105,64 @@ class Fill(msgspec.Struct, frozen=True, gc=False):
 
 
 class Trade(msgspec.Struct, frozen=True, gc=False):
-    """A public trade print; `is_buy` is the aggressor's side."""
+    """One trade: the public print and both sides' fills, in one event.
+
+    `taker_is_buy` is the aggressor's side. Each side's `dir` is derived from its start
+    position unless set (liquidations and ADL name their own)."""
 
     asset: int
-    is_buy: bool
     px: int
     sz: int
     ts: int
     tid: int
-    buyer: str
-    seller: str
     action: int
+    taker_is_buy: bool
+    taker: str
+    taker_oid: int
+    taker_start: int
+    taker_pnl: int
+    taker_fee: int
+    maker: str
+    maker_oid: int
+    maker_start: int
+    maker_pnl: int
+    maker_fee: int
+    taker_cloid: str | None = None
+    maker_cloid: str | None = None
+    taker_builder_fee: int = 0
+    maker_builder_fee: int = 0
+    liquidation: Liquidation | None = None
+    taker_dir: str | None = None
+    maker_dir: str | None = None
+
+    @property
+    def buyer(self) -> str:
+        return self.taker if self.taker_is_buy else self.maker
+
+    @property
+    def seller(self) -> str:
+        return self.maker if self.taker_is_buy else self.taker
+
+    def taker_fill(self) -> Fill:
+        is_buy = self.taker_is_buy
+        return Fill(
+            self.taker, self.asset, self.px, self.sz, is_buy, self.ts, self.taker_start,
+            self.taker_dir or fill_dir(self.taker_start, is_buy, self.sz), self.taker_pnl,
+            self.taker_oid, True, self.taker_fee, self.tid, self.action, self.taker_cloid,
+            self.taker_builder_fee, self.liquidation,
+        )  # fmt: skip
+
+    def maker_fill(self) -> Fill:
+        is_buy = not self.taker_is_buy
+        return Fill(
+            self.maker, self.asset, self.px, self.sz, is_buy, self.ts, self.maker_start,
+            self.maker_dir or fill_dir(self.maker_start, is_buy, self.sz), self.maker_pnl,
+            self.maker_oid, False, self.maker_fee, self.tid, self.action, self.maker_cloid,
+            self.maker_builder_fee, self.liquidation,
+        )  # fmt: skip
+
+    def fills(self) -> tuple[Fill, Fill]:
+        return self.taker_fill(), self.maker_fill()
 
 
 class Resting(msgspec.Struct, frozen=True, gc=False):
@@ -198,7 +265,6 @@ class LeverageChanged(msgspec.Struct, frozen=True, gc=False):
 
 Event = (
     OrderUpdate
-    | Fill
     | Trade
     | ActionResult
     | Funding

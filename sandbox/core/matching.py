@@ -6,7 +6,7 @@ Self-trade prevention is the venue's "expire maker": a resting order of the take
 account is cancelled (`selfTradeCanceled`), with no fill, fee or print, and the taker goes
 on matching behind it. Every fill settles both sides (see `settlement`), charges fees to the
 fee sink (takers pay `taker_fee`, makers `maker_fee`, builders their own fee on top) and
-emits a `Fill` per side and one `Trade`.
+emits one `Trade` event carrying both sides.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sandbox.core import events as ev
 from sandbox.core.accounts import Account, OrderTotals, reserved_margin
 from sandbox.core.book import Order, OrderBook
 from sandbox.core.ids import trade_id
-from sandbox.core.settlement import fill_dir, settle
+from sandbox.core.settlement import settle
 from sandbox.core.units import RATE_SCALE
 
 BUILDER_FEE_SCALE = 100_000  # builder fees are in tenths of a basis point
@@ -156,12 +156,19 @@ class MatchingMixin:
     # -- matching --------------------------------------------------------------------------
 
     def _match(self, order: Order, book: OrderBook, liquidation=None) -> tuple[int, int]:
-        """Cross `order` with the opposite side up to its limit; return (size, notional)."""
+        """Cross `order` with the opposite side up to its limit; return (size, notional).
+
+        The consequences of the new positions for each account's other orders (reserved
+        margin, reduce-only sizes, position TP/SL) are settled once the order is done,
+        except a maker's resting reduce-only orders, which must shrink before the taker
+        can reach them."""
         is_buy = order.is_buy
         side = book.asks if is_buy else book.bids
         limit = order.px
         acct = order.account
+        asset = order.asset
         filled = notional = 0
+        makers: dict[str, Account] = {}  # accounts whose position changed, in order
         while order.sz:
             level = side.best()
             if level is None:
@@ -172,13 +179,22 @@ class MatchingMixin:
             orders = level.orders
             while order.sz and orders:
                 maker = next(iter(orders.values()))
-                if maker.account is acct:
+                macct = maker.account
+                if macct is acct:
                     self._remove_resting(maker, ev.SELF_TRADE_CANCELED)
                     continue
                 q = order.sz if order.sz < maker.sz else maker.sz
                 self._fill(order, maker, px, q, level, liquidation)
                 filled += q
                 notional += px * q
+                makers[macct.address] = macct
+                ro = macct.reduce_only.get(asset)
+                if ro:
+                    self._fit_reduce_only(macct, asset, ro)
+        for macct in makers.values():
+            self._position_changed(macct, asset)
+        if filled:
+            self._position_changed(acct, asset)
         return filled, notional
 
     def _fill(self, taker: Order, maker: Order, px: int, q: int, level, liquidation) -> None:
@@ -188,87 +204,51 @@ class MatchingMixin:
         macct = maker.account
         self.trade_seq += 1
         tid = trade_id(self.trade_seq)
-        action = self.action_seq
         ntl = px * q
-
         t_buy = taker.is_buy
-        t_start, t_pnl = settle(
-            tacct,
-            asset,
-            t_buy,
-            px,
-            q,
-            self.is_isolated(tacct, asset),
-            self.leverage_of(tacct, asset),
-        )
-        m_start, m_pnl = settle(
-            macct,
-            asset,
-            not t_buy,
-            px,
-            q,
-            self.is_isolated(macct, asset),
-            self.leverage_of(macct, asset),
-        )
-        t_fee, t_builder = self._charge_fee(tacct, asset, ntl, self._taker_fee, taker.builder)
-        m_fee, m_builder = self._charge_fee(macct, asset, ntl, self._maker_fee, maker.builder)
+        t_start, t_pnl = settle(tacct, asset, t_buy, px, q, self)
+        m_start, m_pnl = settle(macct, asset, not t_buy, px, q, self)
+
+        # Fees: takers and makers at their rates, builders on top, all rounded up.
+        if taker.builder is None and self._taker_fee >= 0:
+            t_fee = -(-ntl * self._taker_fee // RATE_SCALE)
+            t_builder = 0
+            self._pay_fee(tacct, asset, t_fee, t_fee)
+        else:
+            t_fee, t_builder = self._charge_fee(tacct, asset, ntl, self._taker_fee, taker.builder)
+        if maker.builder is None and self._maker_fee >= 0:
+            m_fee = -(-ntl * self._maker_fee // RATE_SCALE)
+            m_builder = 0
+            self._pay_fee(macct, asset, m_fee, m_fee)
+        else:
+            m_fee, m_builder = self._charge_fee(macct, asset, ntl, self._maker_fee, maker.builder)
         tacct.volume += ntl
         macct.volume += ntl
         self.last_trade_px[asset] = px
-        self._track_holder(tacct, asset, t_start)
-        self._track_holder(macct, asset, m_start)
+        if t_start == 0 or asset not in tacct.positions:
+            self._track_holder(tacct, asset, t_start)
+        if m_start == 0 or asset not in macct.positions:
+            self._track_holder(macct, asset, m_start)
 
         taker.sz -= q
         maker.sz -= q
         level.total -= q
         if not maker.reduce_only:
-            macct.order_totals[asset].add(maker.is_buy, maker.px, -q)
+            totals = macct.order_totals[asset]
+            if maker.is_buy:
+                totals.buy_sz -= q
+                totals.buy_ntl -= px * q
+            else:
+                totals.sell_sz -= q
+                totals.sell_ntl -= px * q
 
-        events = self._events
-        events.append(
-            ev.Fill(
-                tacct.address,
-                asset,
-                px,
-                q,
-                t_buy,
-                ts,
-                t_start,
-                fill_dir(t_start, t_buy, q),
-                t_pnl,
-                taker.oid,
-                True,
-                t_fee,
-                tid,
-                action,
-                taker.cloid,
-                t_builder,
-                liquidation,
+        self._events.append(
+            ev.Trade(
+                asset, px, q, ts, tid, self.action_seq, t_buy, tacct.address, taker.oid,
+                t_start, t_pnl, t_fee, macct.address, maker.oid, m_start, m_pnl, m_fee,
+                taker.cloid, maker.cloid, t_builder, m_builder, liquidation,
             )
-        )
-        events.append(
-            ev.Fill(
-                macct.address,
-                asset,
-                px,
-                q,
-                not t_buy,
-                ts,
-                m_start,
-                fill_dir(m_start, not t_buy, q),
-                m_pnl,
-                maker.oid,
-                False,
-                m_fee,
-                tid,
-                action,
-                maker.cloid,
-                m_builder,
-                liquidation,
-            )
-        )
-        buyer, seller = (tacct, macct) if t_buy else (macct, tacct)
-        events.append(ev.Trade(asset, t_buy, px, q, ts, tid, buyer.address, seller.address, action))
+        )  # fmt: skip
 
         if not maker.sz:
             del level.orders[maker.oid]
@@ -283,13 +263,23 @@ class MatchingMixin:
             self._update(maker, ev.FILLED)
             if maker.children:
                 self._activate_children(maker)
-        self._position_changed(macct, asset)
-        self._position_changed(tacct, asset)
+
+    def _pay_fee(self, acct: Account, asset: int, total: int, to_sink: int) -> None:
+        """Take `total` from the pool holding the position (cross once it is closed) and
+        give `to_sink` of it to the fee sink."""
+        if total:
+            pos = acct.positions.get(asset)
+            if pos is not None and pos.isolated:
+                pos.iso_raw -= total
+            else:
+                acct.raw -= total
+            self.fee_sink.raw += to_sink
 
     def _charge_fee(
         self, acct: Account, asset: int, ntl: int, rate: int, builder
     ) -> tuple[int, int]:
-        """Charge a fill's fee from the pool holding the position; return (fee, builder fee)."""
+        """Charge a fill's fee at `rate` (negative: a rebate, rounded down) plus the
+        builder's fee; return (total fee, builder fee)."""
         if rate >= 0:
             fee = -(-ntl * rate // RATE_SCALE)
         else:
@@ -298,15 +288,8 @@ class MatchingMixin:
         if builder is not None:
             builder_fee = -(-ntl * builder.fee // BUILDER_FEE_SCALE)
             self.account(builder.address).raw += builder_fee
-        total = fee + builder_fee
-        if total:
-            pos = acct.positions.get(asset)
-            if pos is not None and pos.isolated:
-                pos.iso_raw -= total
-            else:
-                acct.raw -= total
-            self.fee_sink.raw += fee
-        return total, builder_fee
+        self._pay_fee(acct, asset, fee + builder_fee, fee)
+        return fee + builder_fee, builder_fee
 
     def _track_holder(self, acct: Account, asset: int, start: int) -> None:
         holders = self.holders[asset]
@@ -318,6 +301,7 @@ class MatchingMixin:
     # -- after a position changes ----------------------------------------------------------
 
     def _position_changed(self, acct: Account, asset: int) -> None:
+        """Bring the account's other orders in line with its new position in `asset`."""
         if asset in acct.order_totals or asset in acct.order_margin:
             self._refresh_order_margin(acct, asset)
         ro = acct.reduce_only.get(asset)

@@ -14,38 +14,27 @@ isolated position's leverage steady as it shrinks.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from sandbox.core.accounts import Account, Position
 
-OPEN_LONG = "Open Long"
-OPEN_SHORT = "Open Short"
-CLOSE_LONG = "Close Long"
-CLOSE_SHORT = "Close Short"
-LONG_TO_SHORT = "Long > Short"
-SHORT_TO_LONG = "Short > Long"
 
+class Settings(Protocol):
+    """Where `settle` finds an account's margin settings, when a fill opens a position."""
 
-def fill_dir(start: int, is_buy: bool, q: int) -> str:
-    """The venue's `dir` label of a fill of `q` lots from position `start`."""
-    if is_buy:
-        if start >= 0:
-            return OPEN_LONG
-        return CLOSE_SHORT if start + q <= 0 else SHORT_TO_LONG
-    if start <= 0:
-        return OPEN_SHORT
-    return CLOSE_LONG if start - q >= 0 else LONG_TO_SHORT
+    def is_isolated(self, acct: Account, asset: int) -> bool: ...
+
+    def leverage_of(self, acct: Account, asset: int) -> int: ...
 
 
 def settle(
-    acct: Account, asset: int, is_buy: bool, px: int, q: int, isolated: bool, leverage: int
+    acct: Account, asset: int, is_buy: bool, px: int, q: int, settings: Settings
 ) -> tuple[int, int]:
-    """Apply a fill of `q` lots at `px` to `acct`; return (start position, closed PnL).
-
-    `isolated` and `leverage` are the account's settings for the asset; they only matter
-    when the fill opens a position."""
+    """Apply a fill of `q` lots at `px` to `acct`; return (start position, closed PnL)."""
     positions = acct.positions
     pos = positions.get(asset)
     if pos is None:
-        pos = positions[asset] = Position(asset, isolated)
+        pos = positions[asset] = Position(asset, settings.is_isolated(acct, asset))
     start = pos.size
     ntl = px * q
     if pos.isolated:
@@ -57,7 +46,7 @@ def settle(
         pos.entry_ntl += ntl
         pos.size = start + q if is_buy else start - q
         if pos.isolated:
-            margin = -(-ntl // leverage)
+            margin = -(-ntl // settings.leverage_of(acct, asset))
             acct.raw -= margin
             pos.iso_raw += margin
         pos.funding_change = 0
@@ -81,7 +70,7 @@ def settle(
         pos.entry_ntl = open_ntl
         pos.funding_open = 0
         if pos.isolated:
-            margin = -(-open_ntl // leverage)
+            margin = -(-open_ntl // settings.leverage_of(acct, asset))
             acct.raw -= margin
             pos.iso_raw += margin
     return start, closed_pnl

@@ -109,9 +109,9 @@ class Scene:
         return self.ex.accounts[user].positions.get(self.asset(coin))
 
     def fills(self, user=None) -> list[ev.Fill]:
-        return [
-            e for e in self.events if isinstance(e, ev.Fill) and (user is None or e.user == user)
-        ]
+        """Every side of every trade in the last events, taker first, as users see them."""
+        fills = [f for t in self.of(ev.Trade) for f in t.fills()]
+        return [f for f in fills if user is None or f.user == user]
 
     def book(self, coin) -> tuple[list, list]:
         book = self.ex.books[self.asset(coin)]

@@ -58,8 +58,9 @@ def test_a_long_stream_exercises_every_path():
                 key = event.status
             elif isinstance(event, ev.ActionResult) and event.kind == "err":
                 key = "err"
-            elif isinstance(event, ev.Fill):
-                key = event.dir
+            elif isinstance(event, ev.Trade):
+                for fill in event.fills():
+                    seen[fill.dir] = seen.get(fill.dir, 0) + 1
             seen[key] = seen.get(key, 0) + 1
         ex.validate()
     for key in (

@@ -6,8 +6,6 @@ the crossing ones by price then arrival; it cancels the taker's own orders on th
 
 from __future__ import annotations
 
-import itertools
-
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -112,9 +110,7 @@ class BookVersusReference(RuleBasedStateMachine):
         if kind != "error":
             assert status.oid == oid
         got_fills = [
-            (f.oid, m.oid, f.px, f.sz)
-            for f, m in itertools.pairwise(events)
-            if isinstance(f, ev.Fill) and f.crossed and isinstance(m, ev.Fill)
+            (t.taker_oid, t.maker_oid, t.px, t.sz) for t in events if isinstance(t, ev.Trade)
         ]
         assert got_fills == fills
         got_expired = [
