@@ -206,22 +206,12 @@ class MatchingMixin:
         tid = trade_id(self.trade_seq)
         ntl = px * q
         t_buy = taker.is_buy
-        t_start, t_pnl = settle(tacct, asset, t_buy, px, q, self)
-        m_start, m_pnl = settle(macct, asset, not t_buy, px, q, self)
-
-        # Fees: takers and makers at their rates, builders on top, all rounded up.
-        if taker.builder is None and self._taker_fee >= 0:
-            t_fee = -(-ntl * self._taker_fee // RATE_SCALE)
-            t_builder = 0
-            self._pay_fee(tacct, asset, t_fee, t_fee)
-        else:
-            t_fee, t_builder = self._charge_fee(tacct, asset, ntl, self._taker_fee, taker.builder)
-        if maker.builder is None and self._maker_fee >= 0:
-            m_fee = -(-ntl * self._maker_fee // RATE_SCALE)
-            m_builder = 0
-            self._pay_fee(macct, asset, m_fee, m_fee)
-        else:
-            m_fee, m_builder = self._charge_fee(macct, asset, ntl, self._maker_fee, maker.builder)
+        # Fees: takers and makers at their rates, builders on top, rounded up (rebates down).
+        t_fee, t_builder = self._fee(ntl, self._taker_fee, taker.builder)
+        m_fee, m_builder = self._fee(ntl, self._maker_fee, maker.builder)
+        t_start, t_pnl = settle(tacct, asset, t_buy, px, q, t_fee, self)
+        m_start, m_pnl = settle(macct, asset, not t_buy, px, q, m_fee, self)
+        self.fee_sink.raw += t_fee - t_builder + m_fee - m_builder
         tacct.volume += ntl
         macct.volume += ntl
         self.last_trade_px[asset] = px
@@ -264,31 +254,14 @@ class MatchingMixin:
             if maker.children:
                 self._activate_children(maker)
 
-    def _pay_fee(self, acct: Account, asset: int, total: int, to_sink: int) -> None:
-        """Take `total` from the pool holding the position (cross once it is closed) and
-        give `to_sink` of it to the fee sink."""
-        if total:
-            pos = acct.positions.get(asset)
-            if pos is not None and pos.isolated:
-                pos.iso_raw -= total
-            else:
-                acct.raw -= total
-            self.fee_sink.raw += to_sink
-
-    def _charge_fee(
-        self, acct: Account, asset: int, ntl: int, rate: int, builder
-    ) -> tuple[int, int]:
-        """Charge a fill's fee at `rate` (negative: a rebate, rounded down) plus the
-        builder's fee; return (total fee, builder fee)."""
-        if rate >= 0:
-            fee = -(-ntl * rate // RATE_SCALE)
-        else:
-            fee = -(ntl * -rate // RATE_SCALE)
-        builder_fee = 0
-        if builder is not None:
-            builder_fee = -(-ntl * builder.fee // BUILDER_FEE_SCALE)
-            self.account(builder.address).raw += builder_fee
-        self._pay_fee(acct, asset, fee + builder_fee, fee)
+    def _fee(self, ntl: int, rate: int, builder) -> tuple[int, int]:
+        """A fill's fee at `rate` plus its builder's fee, which is paid to the builder here;
+        return (total fee, builder fee)."""
+        fee = -(-ntl * rate // RATE_SCALE) if rate >= 0 else -(ntl * -rate // RATE_SCALE)
+        if builder is None:
+            return fee, 0
+        builder_fee = -(-ntl * builder.fee // BUILDER_FEE_SCALE)
+        self.account(builder.address).raw += builder_fee
         return fee + builder_fee, builder_fee
 
     def _track_holder(self, acct: Account, asset: int, start: int) -> None:

@@ -2,7 +2,7 @@
 
 Pure functions on an account; the matching engine calls `settle` once per side of a
 fill. Raw-USD accounting (see `accounts`): a buy of `q` at `px` takes `px * q` out of the
-pool that holds the position, a sell puts it in.
+pool that holds the position, a sell puts it in; the fill's fee comes out of the same pool.
 
 Isolated pools: opening or growing an isolated position moves its initial margin,
 `ceil(px * q / leverage)`, from the cross pool into the position's pool. Reducing it
@@ -28,9 +28,10 @@ class Settings(Protocol):
 
 
 def settle(
-    acct: Account, asset: int, is_buy: bool, px: int, q: int, settings: Settings
+    acct: Account, asset: int, is_buy: bool, px: int, q: int, fee: int, settings: Settings
 ) -> tuple[int, int]:
-    """Apply a fill of `q` lots at `px` to `acct`; return (start position, closed PnL)."""
+    """Apply a fill of `q` lots at `px` to `acct`, with its `fee` (paid from the pool that
+    holds the position); return (start position, closed PnL)."""
     positions = acct.positions
     pos = positions.get(asset)
     if pos is None:
@@ -38,9 +39,9 @@ def settle(
     start = pos.size
     ntl = px * q
     if pos.isolated:
-        pos.iso_raw += -ntl if is_buy else ntl
+        pos.iso_raw += (-ntl if is_buy else ntl) - fee
     else:
-        acct.raw += -ntl if is_buy else ntl
+        acct.raw += (-ntl if is_buy else ntl) - fee
 
     if start == 0 or (start > 0) == is_buy:  # opening or growing
         pos.entry_ntl += ntl
