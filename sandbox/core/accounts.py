@@ -102,6 +102,14 @@ def order_margin(totals: OrderTotals, size: int, leverage: int) -> int:
     )
 
 
+def discard(index: dict[int, dict[int, Order]], asset: int, oid: int) -> None:
+    """Remove order `oid` from a per-asset index of orders, dropping the asset when empty."""
+    orders = index[asset]
+    del orders[oid]
+    if not orders:
+        del index[asset]
+
+
 class Account:
     __slots__ = (
         "address",

@@ -12,7 +12,7 @@ emits one `Trade` event carrying both sides.
 from __future__ import annotations
 
 from sandbox.core import events as ev
-from sandbox.core.accounts import Account, OrderTotals, reserved_margin
+from sandbox.core.accounts import Account, OrderTotals, discard, reserved_margin
 from sandbox.core.book import Order, OrderBook
 from sandbox.core.ids import trade_id
 from sandbox.core.settlement import settle
@@ -31,6 +31,7 @@ class MatchingMixin:
     # -- views -----------------------------------------------------------------------------
 
     def view(self, order: Order) -> ev.OrderView:
+        """An immutable snapshot of `order`, with its waiting children."""
         children = order.children
         return ev.OrderView(
             order.oid,
@@ -52,15 +53,7 @@ class MatchingMixin:
         )
 
     def _update(self, order: Order, status: str) -> None:
-        if order.children:
-            view = self.view(order)
-        else:
-            view = ev.OrderView(
-                order.oid, order.account.address, order.asset, order.is_buy, order.px,
-                order.sz, order.orig_sz, order.ts, order.tif, order.reduce_only, order.cloid,
-                order.trigger_px, order.tpsl, order.is_market, order.is_position_tpsl,
-            )  # fmt: skip
-        self._events.append(ev.OrderUpdate(view, status, self.ts))
+        self._events.append(ev.OrderUpdate(self.view(order), status, self.ts))
 
     # -- leverage settings -----------------------------------------------------------------
 
@@ -115,6 +108,8 @@ class MatchingMixin:
         del acct.orders[order.oid]
         if order.cloid is not None and acct.cloids.get(order.cloid) == order.oid:
             del acct.cloids[order.cloid]
+        if order.reduce_only and order.where == RESTING:
+            discard(acct.reduce_only, order.asset, order.oid)
 
     def _remove_resting(self, order: Order, status: str) -> None:
         """Take a resting order off the book, unfilled part cancelled with `status`."""
@@ -122,12 +117,7 @@ class MatchingMixin:
         asset = order.asset
         self.books[asset].remove(order)
         self._unindex(order)
-        if order.reduce_only:
-            ro = acct.reduce_only[asset]
-            del ro[order.oid]
-            if not ro:
-                del acct.reduce_only[asset]
-        else:
+        if not order.reduce_only:
             acct.order_totals[asset].add(order.is_buy, order.px, -order.sz)
             self._refresh_order_margin(acct, asset)
         self._update(order, status)
@@ -245,11 +235,6 @@ class MatchingMixin:
             if not level.orders:
                 self.books[asset].side(maker.is_buy).drop_level(level)
             self._unindex(maker)
-            if maker.reduce_only:
-                ro = macct.reduce_only[asset]
-                del ro[maker.oid]
-                if not ro:
-                    del macct.reduce_only[asset]
             self._update(maker, ev.FILLED)
             if maker.children:
                 self._activate_children(maker)

@@ -359,22 +359,20 @@ class TradingMixin:
                 self._update(child, status)
 
     def _cancel_orders(self, c: cmd.Cancel, acct: Account) -> ev.ActionResult:
-        statuses = []
-        for asset, oid in c.cancels:
-            order = acct.orders.get(oid)
-            if order is None or order.asset != asset:
-                statuses.append(ev.Error(errors.with_asset(errors.MISSING_ORDER, asset)))
-            else:
-                self._cancel(order, ev.CANCELED)
-                statuses.append(ev.SUCCESS)
-        return ev.ActionResult(acct.address, "cancel", tuple(statuses))
+        orders = acct.orders
+        return self._cancel_each(acct, [(asset, orders.get(oid)) for asset, oid in c.cancels])
 
     def _cancel_by_cloid(self, c: cmd.CancelByCloid, acct: Account) -> ev.ActionResult:
+        orders, cloids = acct.orders, acct.cloids
+        found = [(asset, orders.get(cloids.get(cloid, -1))) for asset, cloid in c.cancels]
+        return self._cancel_each(acct, found)
+
+    def _cancel_each(self, acct: Account, found: list[tuple[int, Order | None]]) -> ev.ActionResult:
+        """Cancel each order found, or report it missing; one status per request item."""
         statuses = []
-        for asset, cloid in c.cancels:
-            oid = acct.cloids.get(cloid)
-            order = acct.orders.get(oid) if oid is not None else None
-            if order is None or order.asset != asset:
+        for asset, order in found:
+            # An earlier item of the same request may have cancelled it (with its parent).
+            if order is None or order.asset != asset or acct.orders.get(order.oid) is not order:
                 statuses.append(ev.Error(errors.with_asset(errors.MISSING_ORDER, asset)))
             else:
                 self._cancel(order, ev.CANCELED)

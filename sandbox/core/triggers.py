@@ -18,6 +18,7 @@ from bisect import bisect_left, bisect_right, insort
 
 from sandbox.core import errors
 from sandbox.core import events as ev
+from sandbox.core.accounts import discard
 from sandbox.core.book import Order
 from sandbox.core.matching import TRIGGER, WAITING
 
@@ -97,14 +98,14 @@ class TriggersMixin:
             tpsl[order.oid] = order
 
     def _disarm(self, order: Order) -> None:
-        acct = order.account
+        """Take a trigger order out of the trigger book (cancelled or modified)."""
         self.triggers[order.asset].remove(order)
+        self._forget_trigger(order)
+
+    def _forget_trigger(self, order: Order) -> None:
         self._unindex(order)
         if order.is_position_tpsl:
-            tpsl = acct.position_tpsl[order.asset]
-            del tpsl[order.oid]
-            if not tpsl:
-                del acct.position_tpsl[order.asset]
+            discard(order.account.position_tpsl, order.asset, order.oid)
 
     def _activate_children(self, parent: Order) -> None:
         """The parent of a normalTpsl group has filled: its children become live triggers."""
@@ -126,12 +127,7 @@ class TriggersMixin:
     def _fire(self, order: Order) -> None:
         acct = order.account
         asset = order.asset
-        self._unindex(order)
-        if order.is_position_tpsl:
-            tpsl = acct.position_tpsl[asset]
-            del tpsl[order.oid]
-            if not tpsl:
-                del acct.position_tpsl[asset]
+        self._forget_trigger(order)
         self._update(order, ev.TRIGGERED)
         inst = self.instruments[asset]
         mark = self.marks[asset]
