@@ -45,6 +45,7 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
         self.triggers = [TriggerBook() for _ in range(n)]
         self.oracles = [0] * n
         self.marks = [0] * n
+        self._band = [(0, 1 << 62)] * n  # orders' price band, per asset (none before a mark)
         self.last_trade_px: list[int | None] = [None] * n
         self.funding_rates = [0] * n
         self.holders: list[dict[str, Account]] = [{} for _ in range(n)]
@@ -103,10 +104,10 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
         """Apply `command` at `ts` (ms); return the events it caused, in order."""
         if ts < self.ts:
             raise errors.CoreError(f"time went backwards: {ts} < {self.ts}")
-        if not self.started:
-            self._start(ts)
         events = self._events = []
-        if ts >= self._next_timer:
+        if ts >= self._next_timer:  # something falls due (or the clock starts)
+            if not self.started:
+                self._start(ts)
             self._advance(ts)
         else:
             self.ts = ts

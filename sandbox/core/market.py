@@ -50,12 +50,20 @@ class MarketMixin:
             if px is not None:
                 new = self.compute_mark(asset)
                 if new != self.marks[asset]:
-                    self.marks[asset] = new
+                    self.set_mark(asset, new)
                     mark[asset] = new
         self._events.append(ev.Prices(tuple(oracle), tuple(mark), self.ts))
         for asset, new in enumerate(mark):
             if new is not None:
                 self._on_mark(asset)
+
+    def set_mark(self, asset: int, mark: int) -> None:
+        """Set the mark and the price band it allows orders in (`price_band_pct` around it)."""
+        self.marks[asset] = mark
+        band = self._price_band
+        low = -(-mark * (100 - band) // 100)
+        high = mark * (100 + band) // 100
+        self._band[asset] = (low, high)
 
     def compute_mark(self, asset: int) -> int:
         oracle = self.oracles[asset]

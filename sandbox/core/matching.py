@@ -115,10 +115,17 @@ class MatchingMixin:
         """Take a resting order off the book, unfilled part cancelled with `status`."""
         acct = order.account
         asset = order.asset
-        self.books[asset].remove(order)
+        book = self.books[asset]
+        (book.bids if order.is_buy else book.asks).remove(order)
         self._unindex(order)
         if not order.reduce_only:
-            acct.order_totals[asset].add(order.is_buy, order.px, -order.sz)
+            totals = acct.order_totals[asset]
+            if order.is_buy:
+                totals.buy_sz -= order.sz
+                totals.buy_ntl -= order.px * order.sz
+            else:
+                totals.sell_sz -= order.sz
+                totals.sell_ntl -= order.px * order.sz
             self._refresh_order_margin(acct, asset)
         self._update(order, status)
 

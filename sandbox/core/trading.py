@@ -73,9 +73,8 @@ class TradingMixin:
             if reason is not None:
                 raise errors.Rejected(reason)
         asset = inst.asset
-        mark = self.marks[asset]
-        band = self._price_band
-        if mark and (px * 100 > mark * (100 + band) or px * 100 < mark * (100 - band)):
+        low, high = self._band[asset]
+        if px < low or px > high:
             raise errors.Rejected(errors.PRICE_BAND)
         pos = acct.positions.get(asset)
         size = pos.size if pos is not None else 0
