@@ -56,6 +56,7 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
         ]
         self._taker_fee = config.taker_fee
         self._maker_fee = config.maker_fee
+        self._fees_plain = config.taker_fee >= 0 and config.maker_fee >= 0  # no rebates
         self._min_order_value = config.min_order_value
         self._max_open_orders = config.max_open_orders
         self._price_band = config.price_band_pct

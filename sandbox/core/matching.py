@@ -53,7 +53,16 @@ class MatchingMixin:
         )
 
     def _update(self, order: Order, status: str) -> None:
-        self._events.append(ev.OrderUpdate(self.view(order), status, self.ts))
+        """Report `order` with its new `status`."""
+        if order.children:
+            view = self.view(order)
+        else:  # the common case, built inline: this runs for nearly every command
+            view = ev.OrderView(
+                order.oid, order.account.address, order.asset, order.is_buy, order.px,
+                order.sz, order.orig_sz, order.ts, order.tif, order.reduce_only, order.cloid,
+                order.trigger_px, order.tpsl, order.is_market, order.is_position_tpsl,
+            )  # fmt: skip
+        self._events.append(ev.OrderUpdate(view, status, self.ts))
 
     # -- leverage settings -----------------------------------------------------------------
 
@@ -204,8 +213,13 @@ class MatchingMixin:
         ntl = px * q
         t_buy = taker.is_buy
         # Fees: takers and makers at their rates, builders on top, rounded up (rebates down).
-        t_fee, t_builder = self._fee(ntl, self._taker_fee, taker.builder)
-        m_fee, m_builder = self._fee(ntl, self._maker_fee, maker.builder)
+        if taker.builder is None and maker.builder is None and self._fees_plain:
+            t_fee = -(-ntl * self._taker_fee // RATE_SCALE)
+            m_fee = -(-ntl * self._maker_fee // RATE_SCALE)
+            t_builder = m_builder = 0
+        else:
+            t_fee, t_builder = self._fee(ntl, self._taker_fee, taker.builder)
+            m_fee, m_builder = self._fee(ntl, self._maker_fee, maker.builder)
         t_start, t_pnl = settle(tacct, asset, t_buy, px, q, t_fee, self)
         m_start, m_pnl = settle(macct, asset, not t_buy, px, q, m_fee, self)
         self.fee_sink.raw += t_fee - t_builder + m_fee - m_builder

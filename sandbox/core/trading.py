@@ -42,14 +42,17 @@ class TradingMixin:
         if not acct.positions:
             return acct.raw - acct.order_margin_total
         marks = self.marks
+        leverage = acct.leverage
+        default = self._default_leverage
         value = acct.raw
         used = acct.order_margin_total
-        for pos in acct.positions.values():
+        for asset, pos in acct.positions.items():
             if not pos.isolated:
-                mark = marks[pos.asset]
-                value += pos.size * mark
-                ntl = pos.size * mark if pos.size > 0 else -pos.size * mark
-                used += -(-ntl // self.leverage_of(acct, pos.asset))
+                size = pos.size
+                mark = marks[asset]
+                value += size * mark
+                ntl = size * mark if size > 0 else -size * mark
+                used += -(-ntl // (leverage.get(asset) or default[asset]))
         return value - used
 
     def _check_order(
@@ -373,9 +376,12 @@ class TradingMixin:
             # An earlier item of the same request may have cancelled it (with its parent).
             if order is None or order.asset != asset or acct.orders.get(order.oid) is not order:
                 statuses.append(ev.Error(errors.with_asset(errors.MISSING_ORDER, asset)))
+                continue
+            if order.where == RESTING and not order.children:
+                self._remove_resting(order, ev.CANCELED)
             else:
                 self._cancel(order, ev.CANCELED)
-                statuses.append(ev.SUCCESS)
+            statuses.append(ev.SUCCESS)
         return ev.ActionResult(acct.address, "cancel", tuple(statuses))
 
     def cancel_all(self, acct: Account, status: str) -> list[tuple[int, int]]:
