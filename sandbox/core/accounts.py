@@ -69,9 +69,6 @@ class OrderTotals:
             self.sell_sz += sz
             self.sell_ntl += px * sz
 
-    def empty(self) -> bool:
-        return not (self.buy_sz or self.sell_sz)
-
 
 def reserved_margin(
     buy_ntl: int, buy_sz: int, sell_ntl: int, sell_sz: int, size: int, leverage: int

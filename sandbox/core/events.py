@@ -63,10 +63,6 @@ class OrderView(msgspec.Struct, frozen=True, gc=False):
     is_position_tpsl: bool = False
     children: tuple[OrderView, ...] = ()
 
-    @property
-    def is_trigger(self) -> bool:
-        return self.tpsl is not None
-
 
 class OrderUpdate(msgspec.Struct, frozen=True, gc=False):
     order: OrderView

@@ -33,14 +33,6 @@ def isolated_value(pos: Position, mark: int) -> int:
     return pos.iso_raw + pos.size * mark
 
 
-def cross_account_value(acct: Account, marks: list[int]) -> int:
-    value = acct.raw
-    for pos in acct.positions.values():
-        if not pos.isolated:
-            value += pos.size * marks[pos.asset]
-    return value
-
-
 def cross_summary(
     acct: Account, instruments: tuple[Instrument, ...], marks: list[int], leverage: dict[int, int]
 ) -> CrossSummary:

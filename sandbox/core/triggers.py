@@ -22,8 +22,6 @@ from sandbox.core.accounts import discard
 from sandbox.core.book import Order
 from sandbox.core.matching import TRIGGER, WAITING
 
-_INF = float("inf")
-
 
 def fires_above(order: Order) -> bool:
     """True when the order fires as the mark rises to its trigger price."""

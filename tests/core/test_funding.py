@@ -86,3 +86,14 @@ def test_a_long_jump_pays_every_hour_in_order():
     hours = [r.ts for r in s.of(ev.FundingRate) if r.asset == 2]
     assert len(hours) == 5 and hours == sorted(hours) and hours[0] > start
     assert all(h % HOUR == 0 for h in hours)
+
+
+def test_predicted_rate_from_the_samples_so_far():
+    s = sol_market()
+    # before any sample: from the book as it stands (1% premium)
+    assert s.ex.predicted_funding_rate(2) == 118_750
+    s.apply(cmd.Tick(), dt=60_000)
+    assert s.ex._funding[2].samples >= 11
+    assert s.ex.predicted_funding_rate(2) == 118_750
+    # an asset with no oracle yet pays the interest rate alone
+    assert s.ex.predicted_funding_rate(0) == 1_250
