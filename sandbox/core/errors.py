@@ -89,3 +89,8 @@ SCHEDULE_CANCEL_VOLUME = (
 def with_asset(text: str, asset: int) -> str:
     """The per-order form of a rejection text, as the venue sends it."""
     return f"{text} asset={asset}"
+
+
+def per_order(text: str, asset: int) -> str:
+    """`with_asset`, except for the texts the venue sends without the suffix."""
+    return text if text == PRICE_BAND else with_asset(text, asset)

@@ -1,5 +1,5 @@
-"""User order actions: place (with groupings), cancel, cancel by cloid, modify, schedule
-cancel. Each checks an order completely before it changes anything, so a rejected order
+"""User order actions: place, cancel, cancel by cloid, modify, schedule cancel (trigger
+orders and TP/SL groups are placed in `triggers`). Each checks an order completely before it changes anything, so a rejected order
 leaves no trace; a batch reports one status per item in request order.
 
 Checks, in the venue's order (texts in `errors`): size, price validity (tick, 5 significant
@@ -161,7 +161,7 @@ class TradingMixin:
             if spec.tif == "Alo":
                 self._check_alo(inst, spec.is_buy, spec.px)
         except errors.Rejected as rejection:
-            return ev.Error(_per_order(rejection.text, asset))
+            return ev.Error(errors.per_order(rejection.text, asset))
         return self._execute(self._new_order(acct, spec, sz, builder))
 
     def _check_alo(self, inst: Instrument, is_buy: bool, px: int) -> None:
@@ -180,32 +180,6 @@ class TradingMixin:
         limit = base if restricted else min(5 * base, base + acct.volume // OPEN_ORDER_BONUS_VOLUME)
         if count >= limit:
             raise errors.Rejected(errors.TOO_MANY_ORDERS)
-
-    def _check_trigger(
-        self, acct: Account, inst: Instrument, spec: cmd.OrderSpec, freed: Order | None = None
-    ) -> int:
-        trigger = spec.trigger
-        units = inst.units
-        if trigger.tpsl not in ("tp", "sl"):
-            raise errors.Rejected(errors.BAD_TRIGGER_PX)
-        if units.price_error(trigger.trigger_px) or units.price_error(spec.px):
-            raise errors.Rejected(errors.BAD_TRIGGER_PX)
-        if spec.sz <= 0:
-            raise errors.Rejected(errors.ZERO_SIZE if spec.sz == 0 else errors.INVALID_SIZE)
-        size = acct.position_size(inst.asset)
-        reduces = size != 0 and (size > 0) != spec.is_buy
-        held = size if size > 0 else -size
-        if spec.px * spec.sz < self._min_order_value and not (reduces and spec.sz >= held):
-            raise errors.Rejected(errors.MIN_TRADE_NTL)
-        self._check_open_orders(acct, True, freed)
-        return spec.sz
-
-    def _place_trigger(self, acct: Account, inst: Instrument, spec: cmd.OrderSpec, builder):
-        sz = self._check_trigger(acct, inst, spec)
-        order = self._new_order(acct, spec, sz, builder)
-        self._arm(order)
-        self._update(order, ev.OPEN)
-        return ev.Resting(order.oid, order.cloid)
 
     def _execute(self, order: Order) -> ev.Status:
         """Match a checked order and rest, fill or cancel what is left, by its tif."""
@@ -263,84 +237,6 @@ class TradingMixin:
         else:
             return ev.ActionResult(acct.address, "err", error=errors.INVALID_GROUPING)
         return ev.ActionResult(acct.address, "order", statuses)
-
-    def _tpsl_children_ok(self, specs) -> bool:
-        return all(s.trigger is not None and s.reduce_only for s in specs)
-
-    def _place_normal_tpsl(self, acct, specs, builder) -> tuple[ev.Status, ...]:
-        parent_spec, children = specs[0], specs[1:]
-        if parent_spec.trigger is not None or not self._tpsl_children_ok(children):
-            return self._reject_all(specs, errors.TRIGGER_NOT_REDUCE_ONLY)
-        asset = parent_spec.asset
-        if any(s.asset != asset or s.is_buy == parent_spec.is_buy for s in children):
-            return self._reject_all(specs, errors.TPSL_MISMATCH)
-        if not 0 <= asset < len(self.instruments):
-            return self._reject_all(specs, errors.with_asset(errors.UNKNOWN_ASSET, asset))
-        inst = self.instruments[asset]
-        try:
-            sz = self._check_order(
-                acct,
-                inst,
-                parent_spec.is_buy,
-                parent_spec.px,
-                parent_spec.sz,
-                parent_spec.reduce_only,
-            )
-            if parent_spec.tif == "Alo":
-                self._check_alo(inst, parent_spec.is_buy, parent_spec.px)
-            for spec in children:
-                units = inst.units
-                if units.price_error(spec.trigger.trigger_px) or units.price_error(spec.px):
-                    raise errors.Rejected(errors.BAD_TRIGGER_PX)
-        except errors.Rejected as rejection:
-            return self._reject_all(specs, _per_order(rejection.text, asset))
-        parent = self._new_order(acct, parent_spec, sz, builder)
-        child_orders = []
-        for spec in children:
-            child = self._new_order(acct, spec, spec.sz, builder)
-            child_orders.append(child)
-            self._wait_for_parent(parent, child)
-        status = self._execute(parent)
-        if isinstance(status, ev.Filled) and parent.sz == 0:
-            return (status, *(ev.WAITING_FOR_TRIGGER for _ in child_orders))
-        if isinstance(status, ev.Error):
-            return (status, *(status for _ in child_orders))
-        return (status, *(ev.WAITING_FOR_FILL for _ in child_orders))
-
-    def _place_position_tpsl(self, acct, specs, builder) -> tuple[ev.Status, ...]:
-        if not self._tpsl_children_ok(specs):
-            return self._reject_all(specs, errors.TRIGGER_NOT_REDUCE_ONLY)
-        statuses = []
-        for spec in specs:
-            asset = spec.asset
-            if not 0 <= asset < len(self.instruments):
-                statuses.append(ev.Error(errors.with_asset(errors.UNKNOWN_ASSET, asset)))
-                continue
-            inst = self.instruments[asset]
-            size = acct.position_size(asset)
-            if size == 0 or (size > 0) == spec.is_buy:
-                statuses.append(ev.Error(errors.with_asset(errors.REDUCE_ONLY, asset)))
-                continue
-            held = size if size > 0 else -size
-            if spec.sz == 0:  # size 0 means "the whole position"
-                spec = cmd.OrderSpec(
-                    spec.asset, spec.is_buy, spec.px, held, True, spec.tif, spec.trigger, spec.cloid
-                )
-            try:
-                self._check_trigger(acct, inst, spec)
-            except errors.Rejected as rejection:
-                statuses.append(ev.Error(_per_order(rejection.text, asset)))
-                continue
-            order = self._new_order(acct, spec, spec.sz, builder)
-            order.is_position_tpsl = True
-            self._arm(order)
-            self._update(order, ev.OPEN)
-            statuses.append(ev.WAITING_FOR_TRIGGER)
-        return tuple(statuses)
-
-    @staticmethod
-    def _reject_all(specs, text: str) -> tuple[ev.Status, ...]:
-        return tuple(ev.Error(text) for _ in specs)
 
     # -- cancelling ------------------------------------------------------------------------
 
@@ -447,7 +343,7 @@ class TradingMixin:
                 if spec.tif == "Alo":
                     self._check_alo(inst, spec.is_buy, spec.px)
         except errors.Rejected as rejection:
-            return ev.Error(_per_order(rejection.text, asset))
+            return ev.Error(errors.per_order(rejection.text, asset))
         self._cancel(old, ev.CANCELED)
         order = self._new_order(acct, spec, sz, old.builder)
         if spec.trigger is not None:
@@ -486,10 +382,6 @@ class TradingMixin:
         last_day, count = acct.scheduled_cancel_count
         acct.scheduled_cancel_count = (day, count + 1 if last_day == day else 1)
         self.cancel_all(acct, ev.SCHEDULED_CANCEL)
-
-
-def _per_order(text: str, asset: int) -> str:
-    return text if text == errors.PRICE_BAND else errors.with_asset(text, asset)
 
 
 def _dollars(micro: int) -> str:

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 
+from sandbox.core import commands as cmd
 from sandbox.core import errors
 from sandbox.core import events as ev
-from sandbox.core.accounts import discard
+from sandbox.core.accounts import Account, discard
 from sandbox.core.book import Order
+from sandbox.core.instruments import Instrument
 from sandbox.core.matching import TRIGGER, WAITING
 
 
@@ -79,7 +81,8 @@ _FIRE_STATUS = {
 
 
 class TriggersMixin:
-    """Part of `Exchange`: trigger orders waiting for the mark."""
+    """Part of `Exchange`: trigger orders, from placement (alone or in TP/SL groups) to the
+    mark that fires them."""
 
     def _arm(self, order: Order) -> None:
         """Make a trigger order live: waiting in the trigger book for the mark."""
@@ -172,3 +175,111 @@ class TriggersMixin:
         acct.orders[child.oid] = child
         if child.cloid is not None:
             acct.cloids[child.cloid] = child.oid
+
+    # -- placing trigger orders and TP/SL groups -------------------------------------------
+
+    def _check_trigger(
+        self, acct: Account, inst: Instrument, spec: cmd.OrderSpec, freed: Order | None = None
+    ) -> int:
+        trigger = spec.trigger
+        units = inst.units
+        if trigger.tpsl not in ("tp", "sl"):
+            raise errors.Rejected(errors.BAD_TRIGGER_PX)
+        if units.price_error(trigger.trigger_px) or units.price_error(spec.px):
+            raise errors.Rejected(errors.BAD_TRIGGER_PX)
+        if spec.sz <= 0:
+            raise errors.Rejected(errors.ZERO_SIZE if spec.sz == 0 else errors.INVALID_SIZE)
+        size = acct.position_size(inst.asset)
+        reduces = size != 0 and (size > 0) != spec.is_buy
+        held = size if size > 0 else -size
+        if spec.px * spec.sz < self._min_order_value and not (reduces and spec.sz >= held):
+            raise errors.Rejected(errors.MIN_TRADE_NTL)
+        self._check_open_orders(acct, True, freed)
+        return spec.sz
+
+    def _place_trigger(self, acct: Account, inst: Instrument, spec: cmd.OrderSpec, builder):
+        sz = self._check_trigger(acct, inst, spec)
+        order = self._new_order(acct, spec, sz, builder)
+        self._arm(order)
+        self._update(order, ev.OPEN)
+        return ev.Resting(order.oid, order.cloid)
+
+    def _tpsl_children_ok(self, specs) -> bool:
+        return all(s.trigger is not None and s.reduce_only for s in specs)
+
+    def _place_normal_tpsl(self, acct, specs, builder) -> tuple[ev.Status, ...]:
+        parent_spec, children = specs[0], specs[1:]
+        if parent_spec.trigger is not None or not self._tpsl_children_ok(children):
+            return self._reject_all(specs, errors.TRIGGER_NOT_REDUCE_ONLY)
+        asset = parent_spec.asset
+        if any(s.asset != asset or s.is_buy == parent_spec.is_buy for s in children):
+            return self._reject_all(specs, errors.TPSL_MISMATCH)
+        if not 0 <= asset < len(self.instruments):
+            return self._reject_all(specs, errors.with_asset(errors.UNKNOWN_ASSET, asset))
+        inst = self.instruments[asset]
+        try:
+            if parent_spec.cloid is not None and parent_spec.cloid in acct.cloids:
+                raise errors.Rejected(errors.DUPLICATE_CLOID)
+            sz = self._check_order(
+                acct,
+                inst,
+                parent_spec.is_buy,
+                parent_spec.px,
+                parent_spec.sz,
+                parent_spec.reduce_only,
+            )
+            if parent_spec.tif == "Alo":
+                self._check_alo(inst, parent_spec.is_buy, parent_spec.px)
+            for spec in children:
+                units = inst.units
+                if units.price_error(spec.trigger.trigger_px) or units.price_error(spec.px):
+                    raise errors.Rejected(errors.BAD_TRIGGER_PX)
+        except errors.Rejected as rejection:
+            return self._reject_all(specs, errors.per_order(rejection.text, asset))
+        parent = self._new_order(acct, parent_spec, sz, builder)
+        child_orders = []
+        for spec in children:
+            child = self._new_order(acct, spec, spec.sz, builder)
+            child_orders.append(child)
+            self._wait_for_parent(parent, child)
+        status = self._execute(parent)
+        if isinstance(status, ev.Filled) and parent.sz == 0:
+            return (status, *(ev.WAITING_FOR_TRIGGER for _ in child_orders))
+        if isinstance(status, ev.Error):
+            return (status, *(status for _ in child_orders))
+        return (status, *(ev.WAITING_FOR_FILL for _ in child_orders))
+
+    def _place_position_tpsl(self, acct, specs, builder) -> tuple[ev.Status, ...]:
+        if not self._tpsl_children_ok(specs):
+            return self._reject_all(specs, errors.TRIGGER_NOT_REDUCE_ONLY)
+        statuses = []
+        for spec in specs:
+            asset = spec.asset
+            if not 0 <= asset < len(self.instruments):
+                statuses.append(ev.Error(errors.with_asset(errors.UNKNOWN_ASSET, asset)))
+                continue
+            inst = self.instruments[asset]
+            size = acct.position_size(asset)
+            if size == 0 or (size > 0) == spec.is_buy:
+                statuses.append(ev.Error(errors.with_asset(errors.REDUCE_ONLY, asset)))
+                continue
+            held = size if size > 0 else -size
+            if spec.sz == 0:  # size 0 means "the whole position"
+                spec = cmd.OrderSpec(
+                    spec.asset, spec.is_buy, spec.px, held, True, spec.tif, spec.trigger, spec.cloid
+                )
+            try:
+                self._check_trigger(acct, inst, spec)
+            except errors.Rejected as rejection:
+                statuses.append(ev.Error(errors.per_order(rejection.text, asset)))
+                continue
+            order = self._new_order(acct, spec, spec.sz, builder)
+            order.is_position_tpsl = True
+            self._arm(order)
+            self._update(order, ev.OPEN)
+            statuses.append(ev.WAITING_FOR_TRIGGER)
+        return tuple(statuses)
+
+    @staticmethod
+    def _reject_all(specs, text: str) -> tuple[ev.Status, ...]:
+        return tuple(ev.Error(text) for _ in specs)
