@@ -1,6 +1,7 @@
 """User order actions: place, cancel, cancel by cloid, modify, schedule cancel (trigger
-orders and TP/SL groups are placed in `triggers`). Each checks an order completely before it changes anything, so a rejected order
-leaves no trace; a batch reports one status per item in request order.
+orders and TP/SL groups are placed in `triggers`). Each action checks an order completely
+before it changes anything, so a rejected order leaves no trace; a batch reports one status
+per item in request order.
 
 Checks, in the venue's order (texts in `errors`): size, price validity (tick, 5 significant
 figures), the 80% band around the mark, reduce-only (an order larger than the position is
