@@ -114,6 +114,7 @@ class Account:
         "funding_all",
         "is_cross",
         "leverage",
+        "liq_cooldown_until",
         "order_margin",
         "order_margin_total",
         "order_totals",
@@ -146,6 +147,7 @@ class Account:
         self.scheduled_cancel: int | None = None
         self.scheduled_cancel_count: tuple[int, int] = (0, 0)  # (day, triggers that day)
         self.volume = 0  # traded notional, micro-USDC
+        self.liq_cooldown_until = 0  # market liquidation targets whole positions until then
 
     def position_size(self, asset: int) -> int:
         pos = self.positions.get(asset)

@@ -12,6 +12,8 @@ from sandbox.core.instruments import (
 )
 
 FEE_SINK = "0xfee0000000000000000000000000000000000fee"
+LIQUIDATOR_VAULT = "0xbac0000000000000000000000000000000000001"
+ADL_POLICIES = ("hyperliquid", "binance", "bitmex", "pro_rata")
 
 
 class ExchangeConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -40,3 +42,36 @@ class ExchangeConfig(msgspec.Struct, frozen=True, kw_only=True):
     schedule_cancel_min_delay_ms: int = 5_000
     # Slippage of triggered market TP/SL orders, percent of the mark.
     trigger_market_slippage_pct: int = 10
+
+    # The loss waterfall (adl-mechanics.md §1.4-1.5).
+    # Stage 1, market liquidation: positions above this notional go 20% at a time, then a
+    # cooldown during which liquidation orders are for the whole position (mainnet $100k,
+    # testnet $10k).
+    partial_liquidation_threshold: int = 100_000_000_000
+    partial_liquidation_pct: int = 20
+    liquidation_cooldown_ms: int = 30_000
+    # Stage 2, backstop: below backstop_ratio of maintenance margin the vault takes over.
+    backstop_ratio: tuple[int, int] = (2, 3)
+    vault_address: str = LIQUIDATOR_VAULT
+    vault_capital: int = 5_000_000_000_000  # $5M
+    # ADL runs against the vault's positions once it has lost this share of its capital.
+    vault_loss_threshold_pct: int = 50
+    # The vault unwinds inherited positions: every interval, an IOC for this share of each
+    # position, no further than this many basis points from the mark.
+    vault_unwind_interval_ms: int = 10_000
+    vault_unwind_pct: int = 10
+    vault_unwind_slippage_bps: int = 100
+    # Stage 3, ADL: "hyperliquid" | "binance" | "bitmex" | "pro_rata".
+    adl_policy: str = "hyperliquid"
+    # Hyperliquid's index (mark/entry) x (notional/account value) read literally favours
+    # losing shorts; "mirrored" uses entry/mark for shorts (the default), "literal" does not.
+    hyperliquid_short_index: str = "mirrored"
+
+    def __post_init__(self) -> None:
+        if self.adl_policy not in ADL_POLICIES:
+            raise ValueError(f"adl_policy must be one of {', '.join(ADL_POLICIES)}")
+        if self.hyperliquid_short_index not in ("mirrored", "literal"):
+            raise ValueError('hyperliquid_short_index must be "mirrored" or "literal"')
+        num, den = self.backstop_ratio
+        if not 0 < num < den:
+            raise ValueError("backstop_ratio must be a fraction below 1")

@@ -16,6 +16,12 @@ CLOSE_LONG = "Close Long"
 CLOSE_SHORT = "Close Short"
 LONG_TO_SHORT = "Long > Short"
 SHORT_TO_LONG = "Short > Long"
+AUTO_DELEVERAGING = "Auto-Deleveraging"
+
+
+def liquidated_dir(isolated: bool, was_long: bool) -> str:
+    """The `dir` of a liquidation fill: "Liquidated Cross Long", "Liquidated Isolated Short"."""
+    return f"Liquidated {'Isolated' if isolated else 'Cross'} {'Long' if was_long else 'Short'}"
 
 
 def fill_dir(start: int, is_buy: bool, q: int) -> str:
@@ -103,8 +109,11 @@ class Fill(msgspec.Struct, frozen=True, gc=False):
 class Trade(msgspec.Struct, frozen=True, gc=False):
     """One trade: the public print and both sides' fills, in one event.
 
-    `taker_is_buy` is the aggressor's side. Each side's `dir` is derived from its start
-    position unless set (liquidations and ADL name their own)."""
+    `taker_is_buy` is the aggressor's side. `kind` says how it came about: "match" (the
+    book), "market" (a market liquidation order, the taker, hit the book), "backstop" (the
+    liquidator vault, the maker, took the taker's position over at mark) or "adl" (the
+    taker, a bankrupt account or the vault, closed against the maker, a ranked
+    counterparty). Each side's `dir` is derived from its start position unless set."""
 
     asset: int
     px: int
@@ -130,6 +139,7 @@ class Trade(msgspec.Struct, frozen=True, gc=False):
     liquidation: Liquidation | None = None
     taker_dir: str | None = None
     maker_dir: str | None = None
+    kind: str = "match"
 
     @property
     def buyer(self) -> str:
@@ -153,12 +163,15 @@ class Trade(msgspec.Struct, frozen=True, gc=False):
         return Fill(
             self.maker, self.asset, self.px, self.sz, is_buy, self.ts, self.maker_start,
             self.maker_dir or fill_dir(self.maker_start, is_buy, self.sz), self.maker_pnl,
-            self.maker_oid, False, self.maker_fee, self.tid, self.action, self.maker_cloid,
-            self.maker_builder_fee, self.liquidation,
+            self.maker_oid, self.kind in FORCED, self.maker_fee, self.tid, self.action,
+            self.maker_cloid, self.maker_builder_fee, self.liquidation,
         )  # fmt: skip
 
     def fills(self) -> tuple[Fill, Fill]:
         return self.taker_fill(), self.maker_fill()
+
+
+FORCED = frozenset(("backstop", "adl"))  # trades where both sides "crossed"
 
 
 class Resting(msgspec.Struct, frozen=True, gc=False):
@@ -251,6 +264,66 @@ class NonUserCancel(msgspec.Struct, frozen=True, gc=False):
     ts: int
 
 
+class Liquidated(msgspec.Struct, frozen=True, gc=False):
+    """An account (cross) or one isolated position was liquidated: the `liquidation` user
+    event and the ledger update of type liquidation come from this."""
+
+    user: str
+    lid: int
+    liquidator: str
+    method: str  # "market" | "backstop" | "adl"
+    isolated: bool
+    notional: int  # of the positions liquidated, at mark, micro-USDC
+    account_value: int  # the account's (or isolated position's) value before, micro-USDC
+    positions: tuple[tuple[int, int], ...]  # (asset, signed size) liquidated
+    ts: int
+
+
+class Notification(msgspec.Struct, frozen=True, gc=False):
+    """A human-readable message for the `notification` channel."""
+
+    user: str
+    text: str
+    ts: int
+
+
+class RankEntry(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    """One position in an ADL ranking snapshot: its score under the policy (higher is
+    closed first), its size, unrealized PnL and account value when ranked."""
+
+    user: str
+    score: int
+    size: int
+    upnl: int
+    account_value: int
+
+
+class WaterfallStep(msgspec.Struct, frozen=True, gc=False):
+    """The audit record of one stage of the loss waterfall.
+
+    `stage`: "market" | "backstop" | "adl". `user` is the account liquidated (for ADL: the
+    bankrupt account, possibly the vault). `size` is the signed size it had in `asset`,
+    `closed` how much of it this stage closed, at `price` (an average for market
+    liquidations). `shortfall` is the negative equity this stage had to cover. `ranking` is
+    the snapshot an ADL used, best-ranked first; `counterparties` what it closed of each."""
+
+    stage: str
+    user: str
+    asset: int
+    size: int
+    closed: int
+    price: int
+    shortfall: int
+    vault_before: int
+    vault_after: int
+    ts: int
+    lid: int
+    policy: str | None = None
+    ranking: tuple[RankEntry, ...] = ()
+    counterparties: tuple[tuple[str, int], ...] = ()
+    reason: str = ""
+
+
 class LeverageChanged(msgspec.Struct, frozen=True, gc=False):
     user: str
     asset: int
@@ -269,4 +342,7 @@ Event = (
     | Prices
     | NonUserCancel
     | LeverageChanged
+    | Liquidated
+    | Notification
+    | WaterfallStep
 )

@@ -24,15 +24,19 @@ from sandbox.core.config import ExchangeConfig
 from sandbox.core.funds import FundsMixin
 from sandbox.core.instruments import Instrument, build_instruments
 from sandbox.core.invariants import validate
+from sandbox.core.liquidation import CROSS, Key, LiquidationIndex
 from sandbox.core.market import FundingState, MarketMixin
 from sandbox.core.matching import MatchingMixin
 from sandbox.core.prices import MarkState
 from sandbox.core.statehash import state_hash
 from sandbox.core.trading import TradingMixin
 from sandbox.core.triggers import TriggerBook, TriggersMixin
+from sandbox.core.waterfall import NEVER, WaterfallMixin
 
 
-class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMixin):
+class Exchange(
+    MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMixin, WaterfallMixin
+):
     def __init__(self, config: ExchangeConfig | None = None, start_ms: int | None = None) -> None:
         """`start_ms` starts the clock; by default it starts at the first command's time."""
         self.config = config = config if config is not None else ExchangeConfig()
@@ -63,8 +67,11 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
 
         self.accounts: dict[str, Account] = {}
         self.fee_sink = self.account(config.fee_sink)
-        self.system_accounts = frozenset((self.fee_sink.address,))
-        self.net_deposits = 0
+        self.vault = self.account(config.vault_address)
+        self.vault_key = (self.vault.address, CROSS)
+        self.system_accounts = frozenset((self.fee_sink.address, self.vault.address))
+        self.vault.raw = self.vault_funding = config.vault_capital
+        self.net_deposits = config.vault_capital
         self.ts = 0
         self.started = False
         self.next_oid = 0
@@ -76,6 +83,14 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
         self._scheduled: list[tuple[int, str]] = []  # heap of (time, address)
         self._events: list = []
         self._checked_margin: int | None = None  # order margin after the order last checked
+        # The loss waterfall
+        self.liq_index = LiquidationIndex(n)
+        self.prev_marks = [0] * n
+        self.liquidation_seq = 0
+        self._dirty: dict[str, Account] = {}  # accounts whose margin changed
+        self._moved: list[int] = []  # assets whose mark changed
+        self._pending: dict[Key, int] = {}  # market liquidations the book could not finish
+        self._next_unwind = NEVER  # set while the vault holds positions
         self._handlers = {
             cmd.PlaceOrders: self._place_orders,
             cmd.Cancel: self._cancel_orders,
@@ -130,6 +145,8 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
             events.append(self._deposit(command))
         elif kind is not cmd.Tick:
             raise errors.CoreError(f"unknown command {command!r}")
+        if self._dirty or self._moved or self._pending:
+            self._settle_risk()
         return events
 
     def validate(self) -> None:
@@ -155,7 +172,7 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
         scheduled = self._scheduled
         interval = self.config.funding_interval_ms
         while True:
-            due = self._next_funding
+            due = min(self._next_funding, self._next_unwind)
             if scheduled and scheduled[0][0] < due:
                 due = scheduled[0][0]
             if due > ts:
@@ -167,9 +184,13 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
                 acct = self.accounts[address]
                 if acct.scheduled_cancel == due:
                     self._fire_scheduled_cancel(acct)
+            if due == self._next_unwind:
+                self._unwind_vault()
             if due == self._next_funding:
                 self._pay_funding()
                 self._next_funding += interval
+            if self._dirty or self._moved:
+                self._settle_risk()
         self._sample_premiums(ts)
         self.ts = ts
         self._set_next_timer()
@@ -181,6 +202,8 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
         due = (self._last_sample + 1) * interval
         if self._next_funding < due:
             due = self._next_funding
+        if self._next_unwind < due:
+            due = self._next_unwind
         if self._scheduled and self._scheduled[0][0] < due:
             due = self._scheduled[0][0]
         self._next_timer = due

@@ -44,6 +44,7 @@ class FundsMixin:
         acct.raw -= c.usdc
         self.fee_sink.raw += c.fee
         self.net_deposits -= c.usdc - c.fee
+        self._touch(acct)
         self._ledger(acct, "withdraw", c.usdc, fee=c.fee)
         return ev.ActionResult(acct.address, "default")
 
@@ -55,6 +56,7 @@ class FundsMixin:
         dest = self.account(c.destination)
         acct.raw -= c.usdc
         dest.raw += c.usdc
+        self._touch(acct)
         self._ledger(
             acct, "internalTransfer", c.usdc, sender=acct.address, destination=dest.address
         )
@@ -77,6 +79,7 @@ class FundsMixin:
                 return ev.ActionResult(acct.address, "err", error=errors.INSUFFICIENT_TRANSFER)
             acct.raw -= c.usdc
             acct.spot += c.usdc
+            self._touch(acct)
         self._ledger(acct, "accountClassTransfer", c.usdc, to_perp=c.to_perp)
         return ev.ActionResult(acct.address, "default")
 
@@ -149,4 +152,5 @@ class FundsMixin:
                 return ev.ActionResult(user, "err", error=errors.ISOLATED_MARGIN_REMOVE)
         acct.raw -= amount
         pos.iso_raw += amount
+        self._touch(acct)
         return ev.ActionResult(user, "default")

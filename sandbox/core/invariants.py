@@ -6,13 +6,17 @@
    withdrawals.
 3. Every book is well formed and not crossed; every account's open orders, indexes and
    reserved margin agree with the books and trigger books.
-4. (With the loss waterfall) no account is left with negative equity.
+4. After the loss waterfall, no account is left with negative equity (the vault
+   included; the fee sink, which funds any maker rebates, aside), no account is below
+   maintenance margin unless its market liquidation is pending, and no position's mark
+   has passed its liquidation trigger unnoticed.
 """
 
 from __future__ import annotations
 
 from sandbox.core.accounts import OrderTotals, order_margin
 from sandbox.core.errors import InvariantError
+from sandbox.core.liquidation import CROSS
 from sandbox.core.matching import RESTING, TRIGGER, WAITING
 
 
@@ -22,6 +26,35 @@ def validate(ex) -> None:
     for book in ex.books:
         book.validate()
     _orders(ex)
+    _solvency(ex)
+
+
+def _solvency(ex) -> None:
+    num, den = ex.config.backstop_ratio
+    for acct in ex.accounts.values():
+        if acct is ex.fee_sink:
+            continue
+        keys = [(acct.address, CROSS)] + [
+            (acct.address, a) for a, p in acct.positions.items() if p.isolated
+        ]
+        for key in keys:
+            health = ex.health(key)
+            if health is None:
+                if acct is not ex.vault and ex.liq_index.indexed(key):
+                    raise InvariantError(f"{key}: indexed without positions")
+                continue
+            value, maintenance = health
+            if value < 0:
+                raise InvariantError(f"{key}: negative equity {value} after the waterfall")
+            if acct.address in ex.system_accounts:
+                continue
+            if value < maintenance and (key not in ex._pending or value * den < maintenance * num):
+                raise InvariantError(f"{key}: below maintenance margin and not being liquidated")
+            for asset, trigger in ex.liq_index.triggers(key).items():
+                size = acct.positions[asset].size
+                mark = ex.marks[asset]
+                if (mark <= trigger) if size > 0 else (mark >= trigger):
+                    raise InvariantError(f"{key}: mark {mark} passed trigger {trigger} in {asset}")
 
 
 def _open_interest(ex) -> None:

@@ -49,8 +49,11 @@ class MarketMixin:
         for asset, px in enumerate(oracle):
             if px is not None:
                 new = self.compute_mark(asset)
-                if new != self.marks[asset]:
+                old = self.marks[asset]
+                if new != old:
+                    self.prev_marks[asset] = old
                     self.set_mark(asset, new)
+                    self._moved.append(asset)
                     mark[asset] = new
         self._events.append(ev.Prices(tuple(oracle), tuple(mark), self.ts))
         for asset, new in enumerate(mark):
@@ -157,6 +160,7 @@ class MarketMixin:
             acct.raw -= paid
         pos.funding_open += paid
         pos.funding_change += paid
+        self._dirty[acct.address] = acct
         acct.funding_all[asset] = acct.funding_all.get(asset, 0) + paid
         sink.raw += paid
         self._events.append(ev.Funding(acct.address, asset, -paid, pos.size, rate, self.ts))

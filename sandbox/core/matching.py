@@ -161,7 +161,9 @@ class MatchingMixin:
 
     # -- matching --------------------------------------------------------------------------
 
-    def _match(self, order: Order, book: OrderBook, liquidation=None) -> tuple[int, int]:
+    def _match(
+        self, order: Order, book: OrderBook, liquidation=None, taker_dir: str | None = None
+    ) -> tuple[int, int]:
         """Cross `order` with the opposite side up to its limit; return (size, notional).
 
         The consequences of the new positions for each account's other orders (reserved
@@ -190,7 +192,7 @@ class MatchingMixin:
                     self._remove_resting(maker, ev.SELF_TRADE_CANCELED)
                     continue
                 q = order.sz if order.sz < maker.sz else maker.sz
-                self._fill(order, maker, px, q, level, liquidation)
+                self._fill(order, maker, px, q, level, liquidation, taker_dir)
                 filled += q
                 notional += px * q
                 makers[macct.address] = macct
@@ -203,7 +205,8 @@ class MatchingMixin:
             self._position_changed(acct, asset)
         return filled, notional
 
-    def _fill(self, taker: Order, maker: Order, px: int, q: int, level, liquidation) -> None:
+    def _fill(self, taker: Order, maker: Order, px: int, q: int, level, liquidation,
+              taker_dir: str | None = None) -> None:  # fmt: skip
         asset = taker.asset
         ts = self.ts
         tacct = taker.account
@@ -213,7 +216,10 @@ class MatchingMixin:
         ntl = px * q
         t_buy = taker.is_buy
         # Fees: takers and makers at their rates, builders on top, rounded up (rebates down).
-        if taker.builder is None and maker.builder is None and self._fees_plain:
+        if liquidation is not None:  # market liquidation orders pay no fee
+            t_fee = t_builder = 0
+            m_fee, m_builder = self._fee(ntl, self._maker_fee, maker.builder)
+        elif taker.builder is None and maker.builder is None and self._fees_plain:
             t_fee = -(-ntl * self._taker_fee // RATE_SCALE)
             m_fee = -(-ntl * self._maker_fee // RATE_SCALE)
             t_builder = m_builder = 0
@@ -247,7 +253,8 @@ class MatchingMixin:
             ev.Trade(
                 asset, px, q, ts, tid, self.action_seq, t_buy, tacct.address, taker.oid,
                 t_start, t_pnl, t_fee, macct.address, maker.oid, m_start, m_pnl, m_fee,
-                taker.cloid, maker.cloid, t_builder, m_builder, liquidation,
+                taker.cloid, maker.cloid, t_builder, m_builder, liquidation, taker_dir,
+                None, "match" if liquidation is None else "market",
             )
         )  # fmt: skip
 
@@ -280,7 +287,9 @@ class MatchingMixin:
     # -- after a position changes ----------------------------------------------------------
 
     def _position_changed(self, acct: Account, asset: int) -> None:
-        """Bring the account's other orders in line with its new position in `asset`."""
+        """Bring the account's other orders in line with its new position in `asset`, and
+        have its margin looked at before the command ends."""
+        self._dirty[acct.address] = acct
         if asset in acct.order_totals or asset in acct.order_margin:
             self._refresh_order_margin(acct, asset)
         ro = acct.reduce_only.get(asset)
