@@ -115,6 +115,7 @@ class Account:
         "is_cross",
         "leverage",
         "liq_cooldown_until",
+        "liq_isolated",
         "order_margin",
         "order_margin_total",
         "order_totals",
@@ -148,6 +149,7 @@ class Account:
         self.scheduled_cancel_count: tuple[int, int] = (0, 0)  # (day, triggers that day)
         self.volume = 0  # traded notional, micro-USDC
         self.liq_cooldown_until = 0  # market liquidation targets whole positions until then
+        self.liq_isolated: tuple[int, ...] = ()  # isolated positions in the liquidation index
 
     def position_size(self, asset: int) -> int:
         pos = self.positions.get(asset)

@@ -69,7 +69,9 @@ def score(policy: str, c: Candidate, short_index: str = "mirrored") -> int:
     return c.upnl * SCORE_SCALE // c.entry_ntl  # pro_rata: PnL%, for display
 
 
-def rank(policy: str, candidates: list[Candidate], short_index: str = "mirrored") -> list[RankEntry]:
+def rank(
+    policy: str, candidates: list[Candidate], short_index: str = "mirrored"
+) -> list[RankEntry]:
     """The snapshot, first to be closed first."""
     scored = [(c, score(policy, c, short_index)) for c in candidates]
     scored.sort(key=lambda e: (e[0].upnl <= 0, -e[1], e[0].user))
@@ -122,9 +124,7 @@ def _pro_rata(group: list[RankEntry], needed: int) -> list[tuple[str, int]]:
     return [(e.user, x) for e, x in zip(group, base, strict=True) if x]
 
 
-def bankruptcy_prices(
-    value: int, positions: list[tuple[int, int]]
-) -> list[int]:
+def bankruptcy_prices(value: int, positions: list[tuple[int, int]]) -> list[int]:
     """For an account (or isolated position) of `value` holding (signed size, mark)
     positions: the price closing each leaves it at zero, rounded in its favour (ticks)."""
     notionals = [abs(size) * mark for size, mark in positions]
@@ -140,8 +140,9 @@ def bankruptcy_prices(
     return prices
 
 
-def adl_price(policy: str, is_long: bool, bankruptcy: int, previous_mark: int, mark: int,
-              solvent: bool) -> int:
+def adl_price(
+    policy: str, is_long: bool, bankruptcy: int, previous_mark: int, mark: int, solvent: bool
+) -> int:
     """The price a bankrupt (or over-threshold vault) position is closed at.
 
     `solvent` marks a vault closed because its loss passed its threshold: its positions are

@@ -34,9 +34,7 @@ from sandbox.core.triggers import TriggerBook, TriggersMixin
 from sandbox.core.waterfall import NEVER, WaterfallMixin
 
 
-class Exchange(
-    MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMixin, WaterfallMixin
-):
+class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMixin, WaterfallMixin):
     def __init__(self, config: ExchangeConfig | None = None, start_ms: int | None = None) -> None:
         """`start_ms` starts the clock; by default it starts at the first command's time."""
         self.config = config = config if config is not None else ExchangeConfig()
@@ -88,6 +86,7 @@ class Exchange(
         self.prev_marks = [0] * n
         self.liquidation_seq = 0
         self._dirty: dict[str, Account] = {}  # accounts whose margin changed
+        self._stale: dict[str, Account] = {}  # ... whose triggers wait for the next mark
         self._moved: list[int] = []  # assets whose mark changed
         self._pending: dict[Key, int] = {}  # market liquidations the book could not finish
         self._next_unwind = NEVER  # set while the vault holds positions

@@ -78,6 +78,17 @@ class MarginTable:
         scaled = notional * self._factor[n] - self._deduction[n]
         return -(-scaled // self._scale)
 
+    def describe(self, notional: int) -> tuple[int, int, int, int]:
+        """(tier index, maintenance margin, rate numerator, rate denominator) at `notional`:
+        what the liquidation index needs, with one tier lookup."""
+        bounds = self._bounds
+        n = len(bounds) - 1
+        while n and notional < bounds[n]:
+            n -= 1
+        factor = self._factor[n]
+        scale = self._scale
+        return n, -(-(notional * factor - self._deduction[n]) // scale), factor, scale
+
     def maintenance_rate(self, notional: int) -> tuple[int, int]:
         """The marginal maintenance rate at `notional` as (numerator, denominator)."""
         return self._factor[self.tier_index(notional)], self._scale

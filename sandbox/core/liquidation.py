@@ -35,10 +35,14 @@ def position_trigger(inst: Instrument, size: int, mark: int, share: int) -> int 
     """The trigger price of a position of signed `size` at `mark` given `share` micro-USDC
     of buffer (>= 0); None when no positive price can use it up."""
     held = size if size > 0 else -size
-    notional = held * mark
-    table = inst.margin_table
-    tier = table.tier_index(notional)
-    factor, scale = table.maintenance_rate(notional)
+    tier, _, factor, scale = inst.margin_table.describe(held * mark)
+    return trigger_in_tier(inst.margin_table, tier, factor, scale, size, mark, share)
+
+
+def trigger_in_tier(table, tier: int, factor: int, scale: int, size: int, mark: int,
+                    share: int) -> int | None:  # fmt: skip
+    """`position_trigger` with the position's margin tier and rate already known."""
+    held = size if size > 0 else -size
     if size > 0:
         # mark may fall by share * scale / (held * (scale - factor)) ticks
         move = share * scale // (held * (scale - factor))
@@ -94,6 +98,21 @@ class LiquidationIndex:
                 self._live[asset][1] += 1
             entries.append((asset, is_long))
         self._entries[key] = entries
+
+    def set_one(self, key: Key, asset: int, is_long: bool, trigger: int) -> None:
+        """`set` for a key with one trigger (a single cross position or an isolated one)."""
+        if key in self._entries:
+            self.clear(key)
+        self._seq += 1
+        seq = self._seq
+        self._version[key] = seq
+        if is_long:
+            heapq.heappush(self._longs[asset], (-trigger, seq, key))
+            self._live[asset][0] += 1
+        else:
+            heapq.heappush(self._shorts[asset], (trigger, seq, key))
+            self._live[asset][1] += 1
+        self._entries[key] = [(asset, is_long)]
 
     def clear(self, key: Key) -> None:
         entries = self._entries.pop(key, None)

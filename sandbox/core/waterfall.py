@@ -32,7 +32,7 @@ from sandbox.core import events as ev
 from sandbox.core.accounts import Account, Position
 from sandbox.core.book import Order
 from sandbox.core.ids import trade_id
-from sandbox.core.liquidation import CROSS, Key, allocate, position_trigger
+from sandbox.core.liquidation import CROSS, Key, allocate, position_trigger, trigger_in_tier
 from sandbox.core.settlement import settle
 from sandbox.core.units import fmt_usdc
 
@@ -74,25 +74,79 @@ class WaterfallMixin:
     def _reindex(self, acct: Account, candidates: dict[Key, None]) -> None:
         """Give the account's cross positions and each isolated position fresh triggers, or
         make them candidates when they are already below maintenance."""
-        if acct.address in self.system_accounts:
-            return
-        index = self.liq_index
         address = acct.address
+        if address in self.system_accounts:
+            return
+        positions = acct.positions
+        if len(positions) == 1 and not acct.liq_isolated:  # the common case, quickly
+            for pos in positions.values():
+                if not pos.isolated:
+                    self._index_one((address, CROSS), pos, acct.raw, candidates)
+                    return
         cross = []
-        for asset in range(self._n_assets):
-            pos = acct.positions.get(asset)
-            if pos is None or not pos.isolated:
-                index.clear((address, asset))
-                if pos is not None:
-                    cross.append(pos)
-                continue
-            self._index_key(acct, (address, asset), [pos], pos.iso_raw, candidates)
-        if cross:
-            self._index_key(acct, (address, CROSS), cross, acct.raw, candidates)
+        isolated = []
+        for pos in acct.positions.values():
+            (isolated if pos.isolated else cross).append(pos)
+        index = self.liq_index
+        if acct.liq_isolated:
+            still = {pos.asset for pos in isolated}
+            for asset in acct.liq_isolated:
+                if asset not in still:
+                    index.clear((address, asset))
+        acct.liq_isolated = tuple(pos.asset for pos in isolated)
+        for pos in isolated:
+            self._index_one((address, pos.asset), pos, pos.iso_raw, candidates)
+        if len(cross) == 1:
+            self._index_one((address, CROSS), cross[0], acct.raw, candidates)
+        elif cross:
+            self._index_many((address, CROSS), cross, acct.raw, candidates)
         else:
             index.clear((address, CROSS))
 
-    def _index_key(self, acct, key: Key, positions, raw: int, candidates) -> None:
+    def _check_now(self, acct: Account, candidates: dict[Key, None]) -> None:
+        """Make the account's cross positions, or any isolated one, candidates if they are
+        below maintenance margin right now."""
+        if acct.address in self.system_accounts or not acct.positions:
+            return
+        marks = self.marks
+        instruments = self.instruments
+        cross_value = acct.raw
+        cross_maintenance = 0
+        has_cross = False
+        for asset, pos in acct.positions.items():
+            mark = marks[asset]
+            maintenance = instruments[asset].maintenance_margin(abs(pos.size) * mark)
+            if pos.isolated:
+                if pos.iso_raw + pos.size * mark < maintenance:
+                    candidates[acct.address, asset] = None
+            else:
+                has_cross = True
+                cross_value += pos.size * mark
+                cross_maintenance += maintenance
+        if has_cross and cross_value < cross_maintenance:
+            candidates[acct.address, CROSS] = None
+
+    def _index_one(self, key: Key, pos: Position, raw: int, candidates) -> None:
+        """Index a key holding one position: its trigger is its liquidation price."""
+        asset = pos.asset
+        size = pos.size
+        mark = self.marks[asset]
+        table = self.instruments[asset].margin_table
+        tier, maintenance, factor, scale = table.describe((size if size > 0 else -size) * mark)
+        buffer = raw + size * mark - maintenance
+        if buffer < 0:
+            self.liq_index.clear(key)
+            candidates[key] = None
+            return
+        trigger = trigger_in_tier(table, tier, factor, scale, size, mark, buffer)
+        if trigger is None:
+            self.liq_index.clear(key)
+        else:
+            self.liq_index.set_one(key, asset, size > 0, trigger)
+
+    def _index_many(self, key: Key, positions: list[Position], raw: int, candidates) -> None:
+        """Index a cross account holding several positions: the buffer is shared out pro
+        rata to notional, each position's share giving its trigger."""
         marks = self.marks
         instruments = self.instruments
         value = raw
@@ -119,16 +173,28 @@ class WaterfallMixin:
     # -- the loop ------------------------------------------------------------------------------
 
     def _settle_risk(self) -> None:
-        """Liquidate whatever needs it, in rounds, until nothing does."""
+        """Liquidate whatever needs it, in rounds, until nothing does.
+
+        An account whose margin changed is checked at once (is it below maintenance now?),
+        but its triggers are only recomputed when a mark next moves: until then no trigger
+        can be reached, and a busy account is re-indexed once per mark, not once per fill."""
+        stale = self._stale
         while True:
             candidates: dict[Key, None] = {}
             dirty, self._dirty = self._dirty, {}
-            for acct in dirty.values():
-                self._reindex(acct, candidates)
             moved, self._moved = self._moved, []
-            for asset in moved:
-                for key in self.liq_index.due(asset, self.marks[asset]):
-                    candidates[key] = None
+            if moved:
+                stale.update(dirty)
+                for acct in stale.values():
+                    self._reindex(acct, candidates)
+                stale.clear()
+                for asset in moved:
+                    for key in self.liq_index.due(asset, self.marks[asset]):
+                        candidates[key] = None
+            else:
+                for acct in dirty.values():
+                    self._check_now(acct, candidates)
+                stale.update(dirty)
             for key, tried in self._pending.items():
                 if tried < self.ts:  # a new block: the book may have changed
                     candidates[key] = None
@@ -220,7 +286,10 @@ class WaterfallMixin:
             size = pos.size
             held = abs(size)
             q = held
-            if held * mark > config.partial_liquidation_threshold and self.ts >= acct.liq_cooldown_until:
+            if (
+                held * mark > config.partial_liquidation_threshold
+                and self.ts >= acct.liq_cooldown_until
+            ):
                 q = max(1, -(-held * config.partial_liquidation_pct // 100))
                 partial = True
             # never worse than the price at which the account would be left with nothing
@@ -368,7 +437,10 @@ class WaterfallMixin:
             for a, p in vault.positions.items()
         )
         loss = self.vault_funding - value
-        return value < maintenance or loss * 100 > self.vault_funding * self.config.vault_loss_threshold_pct
+        return (
+            value < maintenance
+            or loss * 100 > self.vault_funding * self.config.vault_loss_threshold_pct
+        )
 
     def _adl(self, keys: list[Key], solvent: bool) -> None:
         """Close the positions of `keys` (bankrupt accounts, or the vault past its loss
@@ -384,7 +456,9 @@ class WaterfallMixin:
                 continue
             value = health[0]
             positions = sorted(self._positions_of(acct, key), key=lambda p: p.asset)
-            prices = adl.bankruptcy_prices(value, [(p.size, self.marks[p.asset]) for p in positions])
+            prices = adl.bankruptcy_prices(
+                value, [(p.size, self.marks[p.asset]) for p in positions]
+            )
             for pos, bankruptcy in zip(positions, prices, strict=True):
                 asset = pos.asset
                 price = adl.adl_price(

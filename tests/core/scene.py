@@ -79,8 +79,8 @@ class Scene:
             cloid,
         )
 
-    def order(self, user, coin, side, px, sz, **kw) -> ev.Status:
-        self.apply(cmd.PlaceOrders(user, (self.spec(coin, side, px, sz, **kw),)))
+    def order(self, user, coin, side, px, sz, dt: int = 0, **kw) -> ev.Status:
+        self.apply(cmd.PlaceOrders(user, (self.spec(coin, side, px, sz, **kw),)), dt)
         result = self.result()
         assert result.ok, result
         return result.statuses[0]
