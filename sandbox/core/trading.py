@@ -163,7 +163,12 @@ class TradingMixin:
                 self._check_alo(inst, spec.is_buy, spec.px)
         except errors.Rejected as rejection:
             return ev.Error(errors.per_order(rejection.text, asset))
-        return self._execute(self._new_order(acct, spec, sz, builder))
+        self.next_oid += 1
+        order = Order(
+            self.next_oid, acct, asset, spec.is_buy, spec.px, sz, sz, spec.tif,
+            spec.reduce_only, spec.cloid, self.ts, builder=builder,
+        )  # fmt: skip
+        return self._execute(order)
 
     def _check_alo(self, inst: Instrument, is_buy: bool, px: int) -> None:
         book = self.books[inst.asset]
@@ -258,27 +263,27 @@ class TradingMixin:
                 self._update(child, status)
 
     def _cancel_orders(self, c: cmd.Cancel, acct: Account) -> ev.ActionResult:
-        orders = acct.orders
-        return self._cancel_each(acct, [(asset, orders.get(oid)) for asset, oid in c.cancels])
+        return self._cancel_each(acct, c.cancels, acct.orders.get)
 
     def _cancel_by_cloid(self, c: cmd.CancelByCloid, acct: Account) -> ev.ActionResult:
         orders, cloids = acct.orders, acct.cloids
-        found = [(asset, orders.get(cloids.get(cloid, -1))) for asset, cloid in c.cancels]
-        return self._cancel_each(acct, found)
+        return self._cancel_each(acct, c.cancels, lambda cloid: orders.get(cloids.get(cloid, -1)))
 
-    def _cancel_each(self, acct: Account, found: list[tuple[int, Order | None]]) -> ev.ActionResult:
-        """Cancel each order found, or report it missing; one status per request item."""
+    def _cancel_each(self, acct: Account, items, find) -> ev.ActionResult:
+        """Cancel each (asset, id) of `items`, `find` turning an id into an open order, or
+        report it missing; one status per item. Orders are looked up as the items come, so
+        an item whose order an earlier one cancelled (with its parent) is missing."""
         statuses = []
-        for asset, order in found:
-            # An earlier item of the same request may have cancelled it (with its parent).
-            if order is None or order.asset != asset or acct.orders.get(order.oid) is not order:
+        for asset, ident in items:
+            order = find(ident)
+            if order is None or order.asset != asset:
                 statuses.append(ev.Error(errors.with_asset(errors.MISSING_ORDER, asset)))
-                continue
-            if order.where == RESTING and not order.children:
+            elif order.where == RESTING and not order.children:
                 self._remove_resting(order, ev.CANCELED)
+                statuses.append(ev.SUCCESS)
             else:
                 self._cancel(order, ev.CANCELED)
-            statuses.append(ev.SUCCESS)
+                statuses.append(ev.SUCCESS)
         return ev.ActionResult(acct.address, "cancel", tuple(statuses))
 
     def cancel_all(self, acct: Account, status: str) -> list[tuple[int, int]]:

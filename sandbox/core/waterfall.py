@@ -106,7 +106,19 @@ class WaterfallMixin:
     def _check_now(self, acct: Account, candidates: dict[Key, None]) -> None:
         """Make the account's cross positions, or any isolated one, candidates if they are
         below maintenance margin right now."""
-        if acct.address in self.system_accounts or not acct.positions:
+        positions = acct.positions
+        if not positions or acct.address in self.system_accounts:
+            return
+        if len(positions) == 1:  # the common case, quickly
+            for asset, pos in positions.items():
+                size = pos.size
+                mark = self.marks[asset]
+                maintenance = self.instruments[asset].margin_table.maintenance_margin(
+                    (size if size > 0 else -size) * mark
+                )
+                raw = pos.iso_raw if pos.isolated else acct.raw
+                if raw + size * mark < maintenance:
+                    candidates[acct.address, asset if pos.isolated else CROSS] = None
             return
         marks = self.marks
         instruments = self.instruments
@@ -179,8 +191,18 @@ class WaterfallMixin:
         but its triggers are only recomputed when a mark next moves: until then no trigger
         can be reached, and a busy account is re-indexed once per mark, not once per fill."""
         stale = self._stale
-        while True:
+        if not self._moved and not self._pending and not self.vault.positions:
+            # the common case: fills, and no mark moved; one pass, usually nothing to do
             candidates: dict[Key, None] = {}
+            dirty, self._dirty = self._dirty, {}
+            for acct in dirty.values():
+                self._check_now(acct, candidates)
+            stale.update(dirty)
+            if not candidates:
+                return
+            self._liquidate_round(candidates)
+        while self._dirty or self._moved or self._pending:
+            candidates = {}
             dirty, self._dirty = self._dirty, {}
             moved, self._moved = self._moved, []
             if moved:
