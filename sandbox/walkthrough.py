@@ -1,15 +1,16 @@
 """A short, deterministic session on the exchange core, printed step by step.
 
 Three accounts trade BTC against each other; the oracle moves; an hour passes and funding
-is paid; then every account's position, PnL and margin is shown, with the invariant check
-and the state hash. It is what `python -m sandbox` runs until the server exists.
+is paid; then the price gaps and the leveraged whale is liquidated by the backstop vault,
+which starts unwinding into the book. Every account's position, PnL and margin is shown at
+the end, with the invariant check and the state hash. It is what `python -m sandbox` runs until the server exists.
 """
 
 from __future__ import annotations
 
 from sandbox.core import commands as cmd
 from sandbox.core import events as ev
-from sandbox.core.config import ExchangeConfig
+from sandbox.core.config import LIQUIDATOR_VAULT, ExchangeConfig
 from sandbox.core.exchange import Exchange
 from sandbox.core.units import fmt_rate, fmt_usdc
 
@@ -19,12 +20,13 @@ NAMES = {
     "0x" + "a1" * 20: "maker",
     "0x" + "b2" * 20: "whale",
     "0x" + "c3" * 20: "hedger",
+    LIQUIDATOR_VAULT: "vault",
 }
-MAKER, WHALE, HEDGER = NAMES
+MAKER, WHALE, HEDGER, VAULT = NAMES
 
 
 def run(out=print) -> Exchange:
-    ex = Exchange(ExchangeConfig(), start_ms=START)
+    ex = Exchange(ExchangeConfig(vault_capital=1_000_000 * 1_000_000), start_ms=START)
     btc = ex.by_name["BTC"]
     units = btc.units
     now = START
@@ -65,6 +67,14 @@ def run(out=print) -> Exchange:
             return f"BTC hourly funding rate {fmt_rate(event.rate)}"
         if isinstance(event, ev.Prices) and event.mark[btc.asset] is not None:
             return f"BTC mark {units.fmt_px(event.mark[btc.asset])}"
+        if isinstance(event, ev.WaterfallStep):
+            return (
+                f"waterfall, stage {event.stage}: {who} {units.fmt_sz(event.closed)} BTC at "
+                f"{units.fmt_px(event.price)}, shortfall {fmt_usdc(event.shortfall)}, vault "
+                f"{fmt_usdc(event.vault_before)} -> {fmt_usdc(event.vault_after)}"
+            )
+        if isinstance(event, ev.Notification):
+            return f"notification to {who}: {event.text}"
         return None
 
     def status_text(status) -> str:
@@ -82,7 +92,7 @@ def run(out=print) -> Exchange:
     def sz(text: str) -> int:
         return units.parse_sz(text)
 
-    out("adl-sandbox core walkthrough: BTC, three accounts, one hour")
+    out("adl-sandbox core walkthrough: BTC, three accounts and the liquidator vault")
     for address, usd in ((MAKER, 1_000_000), (WHALE, 50_000), (HEDGER, 100_000)):
         ex.apply(cmd.Deposit(address, usd * 1_000_000), now)
     step("The oracle opens BTC at 60,000.", cmd.SetOracle(((btc.asset, px("60000")),)))
@@ -131,6 +141,27 @@ def run(out=print) -> Exchange:
     )
     next_hour = (now // HOUR + 1) * HOUR
     step("An hour passes: funding is paid at the oracle price.", cmd.Tick(), dt=next_hour - now)
+    crash_quotes = tuple(
+        cmd.OrderSpec(btc.asset, is_buy, px(p), sz("2"))
+        for is_buy, p in ((True, "42990"), (False, "43010"))
+    )
+    step(
+        "A crash: the maker cancels its quotes and quotes again around 43,000.",
+        cmd.Cancel(MAKER, tuple((btc.asset, oid) for oid in sorted(ex.accounts[MAKER].orders))),
+        dt=1_000,
+    )
+    step("", cmd.PlaceOrders(MAKER, crash_quotes))
+    step(
+        "The oracle gaps to 43,000 and the mark with it. The whale's 3 BTC long is now worth "
+        "less than nothing: the liquidator vault takes it over with its shortfall.",
+        cmd.SetOracle(((btc.asset, px("43000")),)),
+        dt=1_000,
+    )
+    step(
+        "Ten seconds later the vault sells a tenth of what it inherited into the book.",
+        cmd.Tick(),
+        dt=10_000,
+    )
 
     out("\nAccounts at the end:")
     for address, name in NAMES.items():

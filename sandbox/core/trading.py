@@ -80,7 +80,8 @@ class TradingMixin:
         low, high = self._band[asset]
         if px < low or px > high:
             raise errors.Rejected(errors.PRICE_BAND)
-        pos = acct.positions.get(asset)
+        positions = acct.positions
+        pos = positions.get(asset)
         size = pos.size if pos is not None else 0
         held = size if size > 0 else -size
         reduces = size != 0 and (size > 0) != is_buy
@@ -119,8 +120,13 @@ class TradingMixin:
             sell_sz += sz
         new = reserved_margin(buy_ntl, buy_sz, sell_ntl, sell_sz, size, lev)
         delta = new - acct.order_margin.get(asset, 0)
-        if delta > 0 and delta > self.available_margin(acct):
-            raise errors.Rejected(errors.PERP_MARGIN)
+        if delta > 0:
+            if positions:
+                available = self.available_margin(acct)
+            else:
+                available = acct.raw - acct.order_margin_total
+            if delta > available:
+                raise errors.Rejected(errors.PERP_MARGIN)
         limit = inst.max_notional[lev]
         if limit is not None:
             worst = size + sz if is_buy else size - sz
