@@ -98,6 +98,14 @@ class UsdSend(msgspec.Struct, frozen=True, gc=False, tag=True):
     usdc: int
 
 
+class SpotSend(msgspec.Struct, frozen=True, gc=False, tag=True):
+    """Spot USDC from one user to another."""
+
+    user: str
+    destination: str
+    usdc: int
+
+
 class ClassTransfer(msgspec.Struct, frozen=True, gc=False, tag=True):
     """USDC between the perp (cross) pool and the spot balance."""
 
@@ -125,6 +133,7 @@ Command = (
     | Deposit
     | Withdraw
     | UsdSend
+    | SpotSend
     | ClassTransfer
     | SetOracle
     | Tick

@@ -100,6 +100,7 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
             cmd.UpdateIsolatedMargin: self._update_isolated_margin,
             cmd.Withdraw: self._withdraw,
             cmd.UsdSend: self._usd_send,
+            cmd.SpotSend: self._spot_send,
             cmd.ClassTransfer: self._class_transfer,
         }
         if start_ms is not None:

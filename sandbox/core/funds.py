@@ -66,6 +66,19 @@ class FundsMixin:
             )
         return ev.ActionResult(acct.address, "default")
 
+    def _spot_send(self, c: cmd.SpotSend, acct: Account) -> ev.ActionResult:
+        if c.usdc <= 0:
+            return ev.ActionResult(acct.address, "err", error=errors.INVALID_AMOUNT)
+        if c.usdc > acct.spot:
+            return ev.ActionResult(acct.address, "err", error=errors.INSUFFICIENT_TRANSFER)
+        dest = self.account(c.destination)
+        acct.spot -= c.usdc
+        dest.spot += c.usdc
+        self._ledger(acct, "spotTransfer", c.usdc, sender=acct.address, destination=dest.address)
+        if dest is not acct:
+            self._ledger(dest, "spotTransfer", c.usdc, sender=acct.address, destination=dest.address)
+        return ev.ActionResult(acct.address, "default")
+
     def _class_transfer(self, c: cmd.ClassTransfer, acct: Account) -> ev.ActionResult:
         if c.usdc <= 0:
             return ev.ActionResult(acct.address, "err", error=errors.INVALID_AMOUNT)

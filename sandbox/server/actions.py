@@ -1,0 +1,353 @@
+"""`POST /exchange`: the signed actions of the venue, checked and applied.
+
+The envelope's `action` is kept exactly as received (key order included) for the signature;
+then, in order: expiry, the signer (L1 or user-signed), the account it acts for (itself,
+an agent's owner, a sub-account through `vaultAddress`), the nonce, and the action itself,
+converted into core commands once, at this edge. Responses and texts are the venue's
+(hyperliquid-api.md §5.4-5.5): per-order statuses for orders and cancels,
+`{"type": "default"}` otherwise, `{"status": "err", "response": text}` for a request refused
+as a whole. A body that cannot be read at all raises `info.Unreadable` (HTTP 422).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+from protocol import signing, wire
+from protocol.numbers import DecimalSyntaxError
+from sandbox.core import commands as cmd
+from sandbox.core import errors
+from sandbox.core import events as ev
+from sandbox.core.units import USDC, parse_usdc
+from sandbox.server.info import Unreadable
+from sandbox.server.registry import Denied, normalize
+from sandbox.server.views import USDC_TOKEN
+
+CLOID = re.compile(r"0x[0-9a-fA-F]{32}")
+WITHDRAW_FEE = USDC  # $1
+MAX_BUILDER_FEE = 100  # 0.1% for perps, in tenths of a basis point
+INVALID_CLOID = "Invalid cloid."  # not published
+INVALID_ORDER_TYPE = "Order has invalid order type."  # not published
+BUILDER_NOT_APPROVED = "Builder fee has not been approved."  # not published
+BUILDER_FEE_TOO_HIGH = "Builder fee is higher than the maximum allowed."  # not published
+WEIGHT_LIMIT = "Signed action over weight limit of {limit}."
+EXPIRED = "Action already expired"
+UNKNOWN_TOKEN = "Unknown token."  # not published
+WRONG_CHAIN = "Signed for the wrong chain: this server is {chain}."  # not published
+
+
+def ok(kind: str, data: Any = None) -> dict:
+    if data is None:
+        return {"status": "ok", "response": {"type": kind}}
+    return {"status": "ok", "response": {"type": kind, "data": data}}
+
+
+def err(text: str) -> dict:
+    return {"status": "err", "response": text}
+
+
+class ExchangeApi:
+    def __init__(self, venue) -> None:
+        self.venue = venue
+        self.registry = venue.registry
+        self.ex = venue.exchange
+        self.max_batch = venue.config.max_batch
+        chain = venue.config.chain
+        self.chains = {"testnet": ("Testnet",), "mainnet": ("Mainnet",), "auto": ("Testnet", "Mainnet")}[chain]
+        self._handlers = {
+            wire.OrderAction: self._order,
+            wire.CancelAction: self._cancel,
+            wire.CancelByCloidAction: self._cancel_by_cloid,
+            wire.ModifyAction: self._modify,
+            wire.BatchModifyAction: self._batch_modify,
+            wire.ScheduleCancelAction: self._schedule_cancel,
+            wire.UpdateLeverageAction: self._update_leverage,
+            wire.UpdateIsolatedMarginAction: self._update_isolated_margin,
+            wire.SetReferrerAction: self._set_referrer,
+            wire.CreateSubAccountAction: self._create_sub_account,
+            wire.SubAccountTransferAction: self._sub_account_transfer,
+            wire.NoopAction: self._noop,
+            wire.UsdSendAction: self._usd_send,
+            wire.SpotSendAction: self._spot_send,
+            wire.WithdrawAction: self._withdraw,
+            wire.UsdClassTransferAction: self._class_transfer,
+            wire.ApproveAgentAction: self._approve_agent,
+            wire.ApproveBuilderFeeAction: self._approve_builder_fee,
+        }
+
+    # -- the envelope ----------------------------------------------------------------------
+
+    def handle_body(self, body: bytes) -> dict:
+        try:
+            request = wire.exchange_request_decoder.decode(body)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise Unreadable(str(exc)) from None
+        return self.handle(request)
+
+    def handle_payload(self, payload: Any) -> dict:
+        try:
+            request = msgspec.convert(payload, wire.ExchangeRequest)
+        except msgspec.ValidationError as exc:
+            raise Unreadable(str(exc)) from None
+        return self.handle(request)
+
+    def handle(self, request: wire.ExchangeRequest) -> dict:
+        action = request.action
+        try:
+            typed = wire.to_action(action)
+        except msgspec.ValidationError as exc:
+            raise Unreadable(str(exc)) from None
+        try:
+            vault = None if request.vaultAddress is None else normalize(request.vaultAddress)
+        except Denied as denied:
+            raise Unreadable(denied.text) from None
+        now = self.venue.now()
+        if request.expiresAfter is not None and request.expiresAfter < now:
+            return err(EXPIRED)
+        registry = self.registry
+        try:
+            if action["type"] in wire.USER_SIGNED:
+                if typed.hyperliquidChain not in self.chains:
+                    return err(WRONG_CHAIN.format(chain=self.chains[0]))
+                if getattr(typed, "nonce", getattr(typed, "time", None)) != request.nonce:
+                    return err("Invalid nonce: the action's nonce must equal the request's nonce")
+                signer = registry.user_signer(action, request.signature)
+                user = registry.account_signer(signer)
+            else:
+                signer = registry.l1_signer(
+                    action, request.nonce, request.vaultAddress, request.expiresAfter,
+                    request.signature, now,
+                )  # fmt: skip
+                user = registry.acting_account(signer, vault, now)
+            registry.check_nonce(signer, request.nonce, now)
+        except signing.SignatureError as exc:
+            return err(str(exc) if str(exc).endswith(".") else "Unable to recover signer.")
+        except Denied as denied:
+            return err(denied.text)
+        registry.use_nonce(signer, request.nonce)
+        self.venue.requests[user] = self.venue.requests.get(user, 0) + 1
+        try:
+            return self._handlers[type(typed)](typed, user)
+        except Denied as denied:
+            return err(denied.text)
+
+    def _apply(self, command) -> ev.ActionResult:
+        for event in self.venue.apply(command):
+            if type(event) is ev.ActionResult:
+                return event
+        raise RuntimeError(f"no result for {command!r}")
+
+    def _default(self, result: ev.ActionResult) -> dict:
+        return ok("default") if result.ok else err(result.error)
+
+    # -- orders ----------------------------------------------------------------------------
+
+    def _spec(self, order: wire.OrderWire) -> cmd.OrderSpec | str:
+        """The core's order, or the per-order error text."""
+        asset = order.a
+        if not 0 <= asset < len(self.ex.instruments):
+            return errors.with_asset(errors.UNKNOWN_ASSET, asset)
+        units = self.ex.instruments[asset].units
+        limit, trigger_wire = order.t.limit, order.t.trigger
+        if (limit is None) == (trigger_wire is None):
+            return errors.with_asset(INVALID_ORDER_TYPE, asset)
+        try:
+            px = units.parse_px(order.p)
+        except errors.Rejected as rejection:
+            text = errors.BAD_TRIGGER_PX if trigger_wire is not None else rejection.text
+            return errors.per_order(text, asset)
+        try:
+            sz = units.parse_sz(order.s)
+        except errors.Rejected as rejection:
+            return errors.with_asset(rejection.text, asset)
+        trigger = None
+        tif = "Gtc"
+        if trigger_wire is not None:
+            try:
+                trigger_px = units.parse_px(trigger_wire.triggerPx)
+            except errors.Rejected:
+                return errors.with_asset(errors.BAD_TRIGGER_PX, asset)
+            if trigger_wire.tpsl not in ("tp", "sl"):
+                return errors.with_asset(errors.BAD_TRIGGER_PX, asset)
+            trigger = cmd.Trigger(trigger_px, trigger_wire.isMarket, trigger_wire.tpsl)
+        else:
+            tif = limit.tif
+        cloid = order.c
+        if cloid is not None:
+            if not CLOID.fullmatch(cloid):
+                return errors.with_asset(INVALID_CLOID, asset)
+            cloid = cloid.lower()
+        return cmd.OrderSpec(asset, order.b, px, sz, order.r, tif, trigger, cloid)
+
+    def _status(self, status: ev.Status, asset: int) -> Any:
+        kind = type(status)
+        if kind is ev.Resting:
+            body = {"oid": status.oid}
+            if status.cloid is not None:
+                body["cloid"] = status.cloid
+            return {"resting": body}
+        if kind is ev.Filled:
+            units = self.ex.instruments[asset].units
+            body = {"totalSz": units.fmt_sz(status.total_sz),
+                    "avgPx": units.fmt_avg_px(status.notional, status.total_sz), "oid": status.oid}  # fmt: skip
+            if status.cloid is not None:
+                body["cloid"] = status.cloid
+            return {"filled": body}
+        if kind is ev.Error:
+            return {"error": status.text}
+        return status
+
+    def _place(self, user: str, orders: list[wire.OrderWire], grouping: str, builder) -> dict:
+        if len(orders) > self.max_batch:
+            return err(WEIGHT_LIMIT.format(limit=self.max_batch))
+        specs = [self._spec(o) for o in orders]
+        assets = [o.a for o in orders]
+        valid = [(i, s) for i, s in enumerate(specs) if not isinstance(s, str)]
+        statuses: list[Any] = [{"error": s} if isinstance(s, str) else None for s in specs]
+        if grouping != "na" and len(valid) != len(specs):
+            first = next(s for s in specs if isinstance(s, str))
+            return ok("order", {"statuses": [{"error": first} for _ in specs]})
+        if valid or not specs:
+            result = self._apply(cmd.PlaceOrders(user, tuple(s for _, s in valid), grouping, builder))
+            if not result.ok:
+                return err(result.error)
+            for (i, _), status in zip(valid, result.statuses, strict=True):
+                statuses[i] = self._status(status, assets[i])
+        return ok("order", {"statuses": statuses})
+
+    def _order(self, action: wire.OrderAction, user: str) -> dict:
+        builder = None
+        if action.builder is not None:
+            try:
+                address = normalize(action.builder.b)
+            except Denied:
+                return err(BUILDER_NOT_APPROVED)
+            fee = action.builder.f
+            if fee < 0 or fee > MAX_BUILDER_FEE:
+                return err(BUILDER_FEE_TOO_HIGH)
+            if fee > self.registry.builder_allowance(user, address):
+                return err(BUILDER_NOT_APPROVED)
+            builder = cmd.Builder(address, fee)
+        grouping = action.grouping if isinstance(action.grouping, str) else "?"
+        return self._place(user, action.orders, grouping, builder)
+
+    def _cancel(self, action: wire.CancelAction, user: str) -> dict:
+        if len(action.cancels) > self.max_batch:
+            return err(WEIGHT_LIMIT.format(limit=self.max_batch))
+        result = self._apply(cmd.Cancel(user, tuple((c.a, c.o) for c in action.cancels)))
+        return ok("cancel", {"statuses": [self._status(s, 0) for s in result.statuses]})
+
+    def _cancel_by_cloid(self, action: wire.CancelByCloidAction, user: str) -> dict:
+        if len(action.cancels) > self.max_batch:
+            return err(WEIGHT_LIMIT.format(limit=self.max_batch))
+        pairs = tuple((c.asset, c.cloid.lower()) for c in action.cancels)
+        result = self._apply(cmd.CancelByCloid(user, pairs))
+        return ok("cancel", {"statuses": [self._status(s, 0) for s in result.statuses]})
+
+    def _modifies(self, user: str, pairs: list[tuple[Any, wire.OrderWire]], single: bool) -> dict:
+        if len(pairs) > self.max_batch:
+            return err(WEIGHT_LIMIT.format(limit=self.max_batch))
+        statuses: list[Any] = [None] * len(pairs)
+        valid = []
+        for i, (oid, order) in enumerate(pairs):
+            spec = self._spec(order)
+            if isinstance(oid, str):
+                oid = oid.lower()
+            if isinstance(spec, str):
+                if single:
+                    return err(spec)
+                statuses[i] = {"error": spec}
+            else:
+                valid.append((i, cmd.Modify(oid, spec)))
+        if valid:
+            result = self._apply(cmd.ModifyOrders(user, tuple(m for _, m in valid), single))
+            if single:
+                return self._default(result)
+            for (i, modify), status in zip(valid, result.statuses, strict=True):
+                statuses[i] = self._status(status, modify.order.asset)
+        return ok("order", {"statuses": statuses})
+
+    def _modify(self, action: wire.ModifyAction, user: str) -> dict:
+        return self._modifies(user, [(action.oid, action.order)], single=True)
+
+    def _batch_modify(self, action: wire.BatchModifyAction, user: str) -> dict:
+        return self._modifies(user, [(m.oid, m.order) for m in action.modifies], single=False)
+
+    def _schedule_cancel(self, action: wire.ScheduleCancelAction, user: str) -> dict:
+        return self._default(self._apply(cmd.ScheduleCancel(user, action.time)))
+
+    def _update_leverage(self, action: wire.UpdateLeverageAction, user: str) -> dict:
+        return self._default(
+            self._apply(cmd.UpdateLeverage(user, action.asset, action.isCross, action.leverage))
+        )
+
+    def _update_isolated_margin(self, action: wire.UpdateIsolatedMarginAction, user: str) -> dict:
+        return self._default(self._apply(cmd.UpdateIsolatedMargin(user, action.asset, action.ntli)))
+
+    # -- accounts --------------------------------------------------------------------------
+
+    def _set_referrer(self, action: wire.SetReferrerAction, user: str) -> dict:
+        if user in self.registry.referrers:
+            return err("Referrer already set.")
+        self.registry.referrers[user] = action.code
+        return ok("default")
+
+    def _create_sub_account(self, action: wire.CreateSubAccountAction, user: str) -> dict:
+        if user in self.registry.sub_accounts:
+            return err("Sub-accounts cannot create sub-accounts.")
+        return ok("createSubAccount", self.registry.create_sub_account(user, action.name))
+
+    def _sub_account_transfer(self, action: wire.SubAccountTransferAction, user: str) -> dict:
+        sub = normalize(action.subAccountUser)
+        if self.registry.sub_accounts.get(sub, ("",))[0] != user:
+            return err(f"Unknown sub-account {sub}.")
+        if action.isDeposit:
+            return self._default(self._apply(cmd.UsdSend(user, sub, action.usd)))
+        return self._default(self._apply(cmd.UsdSend(sub, user, action.usd)))
+
+    def _noop(self, action: wire.NoopAction, user: str) -> dict:
+        return ok("default")
+
+    def _amount(self, text: str) -> int:
+        try:
+            return parse_usdc(text)
+        except (DecimalSyntaxError, ValueError):
+            raise Denied(errors.INVALID_AMOUNT) from None
+
+    def _usd_send(self, action: wire.UsdSendAction, user: str) -> dict:
+        destination = normalize(action.destination)
+        return self._default(self._apply(cmd.UsdSend(user, destination, self._amount(action.amount))))
+
+    def _spot_send(self, action: wire.SpotSendAction, user: str) -> dict:
+        if action.token not in (USDC_TOKEN, "USDC"):
+            return err(UNKNOWN_TOKEN)
+        destination = normalize(action.destination)
+        return self._default(self._apply(cmd.SpotSend(user, destination, self._amount(action.amount))))
+
+    def _withdraw(self, action: wire.WithdrawAction, user: str) -> dict:
+        amount = self._amount(action.amount)
+        if amount <= WITHDRAW_FEE:
+            return err(errors.INSUFFICIENT_WITHDRAW)
+        return self._default(self._apply(cmd.Withdraw(user, amount, WITHDRAW_FEE)))
+
+    def _class_transfer(self, action: wire.UsdClassTransferAction, user: str) -> dict:
+        amount_text, _, target = action.amount.partition(" subaccount:")
+        if target:
+            sub = normalize(target)
+            if self.registry.sub_accounts.get(sub, ("",))[0] != user:
+                return err(f"Unknown sub-account {sub}.")
+            user = sub
+        return self._default(
+            self._apply(cmd.ClassTransfer(user, self._amount(amount_text), action.toPerp))
+        )
+
+    def _approve_agent(self, action: wire.ApproveAgentAction, user: str) -> dict:
+        self.registry.approve_agent(user, action.agentAddress, action.agentName or "")
+        return ok("default")
+
+    def _approve_builder_fee(self, action: wire.ApproveBuilderFeeAction, user: str) -> dict:
+        self.registry.approve_builder(user, action.builder, action.maxFeeRate)
+        return ok("default")

@@ -1,0 +1,147 @@
+"""The aiohttp application: Hyperliquid's `/info`, `/exchange` and `/ws` on one host:port,
+and the sandbox's own control plane under `/sandbox/`.
+
+`create_app(venue)` builds it; its background tasks (the block that publishes market data,
+the clock's ticks, the idle-connection sweep) live in `cleanup_ctx` and can be switched off
+for tests that drive time themselves. `serve()` starts it on a port (0: a free one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+
+from aiohttp import web
+
+from protocol import wire
+from sandbox.server import control, info
+from sandbox.server.actions import ExchangeApi
+from sandbox.server.venue import Venue
+from sandbox.server.ws import WsEndpoint
+
+log = logging.getLogger("sandbox.server")
+VENUE = web.AppKey("venue", Venue)
+TOKEN = web.AppKey("admin_token", str)
+JSON = "application/json"
+
+
+def _json_response(obj) -> web.Response:
+    return web.Response(body=wire.encoder.encode(obj), content_type=JSON)
+
+
+def _unreadable(text: str) -> web.Response:
+    return web.Response(status=422, text=text, content_type="text/plain")
+
+
+def create_app(venue: Venue, *, background: bool = True, admin_token: str | None = None) -> web.Application:
+    config = venue.config
+    token = admin_token or config.admin_token or secrets.token_urlsafe(24)
+    app = web.Application(client_max_size=config.max_body_bytes, middlewares=[_errors])
+    app[VENUE] = venue
+    app[TOKEN] = token
+    exchange_api = ExchangeApi(venue)
+    ws = WsEndpoint(venue, exchange_api)
+
+    async def post_info(request: web.Request) -> web.Response:
+        body = await request.read()
+        try:
+            payload = wire.any_decoder.decode(body)
+            return _json_response(info.answer(venue, payload))
+        except info.Unreadable as unreadable:
+            return _unreadable(unreadable.text)
+        except (ValueError, RecursionError):  # msgspec.DecodeError is a ValueError
+            return _unreadable(info.UNREADABLE)
+
+    async def post_exchange(request: web.Request) -> web.Response:
+        body = await request.read()
+        try:
+            return _json_response(exchange_api.handle_body(body))
+        except info.Unreadable as unreadable:
+            return _unreadable(unreadable.text)
+        except RecursionError:
+            return _unreadable(info.UNREADABLE)
+
+    for prefix in ("", "/"):  # a base URL with a trailing slash asks for //info
+        app.router.add_post(prefix + "/info", post_info)
+        app.router.add_post(prefix + "/exchange", post_exchange)
+        app.router.add_get(prefix + "/ws", ws.handle)
+    control.add_routes(app, venue, token)
+    if background:
+        app.cleanup_ctx.append(_background(venue))
+    return app
+
+
+@web.middleware
+async def _errors(request: web.Request, handler):
+    """Whatever goes wrong in a handler is answered, logged, and the server keeps serving."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("error handling %s %s", request.method, request.path)
+        return web.Response(status=500, text="Internal server error", content_type="text/plain")
+
+
+def _background(venue: Venue):
+    config = venue.config
+
+    async def every(seconds: float, step) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                result = step()
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception:
+                log.exception("background step failed")
+
+    async def ctx(app: web.Application):
+        tasks = [
+            asyncio.create_task(every(config.block_ms / 1000, venue.flush)),
+            asyncio.create_task(every(config.tick_ms / 1000, venue.tick)),
+            asyncio.create_task(every(5.0, lambda: venue.hub.close_idle(config.ws_idle_timeout_s))),
+        ]
+        yield
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return ctx
+
+
+class Server:
+    """A running server: `url`, `admin_token`, and `close()`."""
+
+    def __init__(self, runner: web.AppRunner, site: web.TCPSite, host: str, port: int, token: str):
+        self.runner = runner
+        self.site = site
+        self.host = host
+        self.port = port
+        self.admin_token = token
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def close(self) -> None:
+        await self.runner.cleanup()
+
+
+async def serve(venue: Venue, host: str | None = None, port: int | None = None, *,
+                background: bool = True, admin_token: str | None = None) -> Server:  # fmt: skip
+    """Start serving `venue`; port 0 picks a free port."""
+    config = venue.config
+    host = config.host if host is None else host
+    port = config.port if port is None else port
+    app = create_app(venue, background=background, admin_token=admin_token)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, reuse_address=True)
+    await site.start()
+    bound = site._server.sockets[0].getsockname()[1] if port == 0 else port
+    return Server(runner, site, host, bound, app[TOKEN])

@@ -1,0 +1,180 @@
+"""What the API serves about the past, which the core does not keep: fills, order statuses,
+funding and ledger entries per user; trades, candles, funding rates and day statistics per
+coin. Fed with the core's events, bounded as the venue bounds what it serves.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import deque
+from datetime import datetime, timezone
+
+from protocol import wire
+from sandbox.core import events as ev
+from sandbox.core.ids import ZERO_HASH, tx_hash
+from sandbox.core.units import fmt_rate, fmt_usdc
+from sandbox.server.views import Views
+
+DAY_MS = 86_400_000
+INTERVALS = {
+    "1m": 60_000, "3m": 180_000, "5m": 300_000, "15m": 900_000, "30m": 1_800_000,
+    "1h": 3_600_000, "2h": 7_200_000, "4h": 14_400_000, "8h": 28_800_000,
+    "12h": 43_200_000, "1d": DAY_MS, "3d": 3 * DAY_MS, "1w": 7 * DAY_MS, "1M": 0,
+}  # fmt: skip
+CANDLES_KEPT = 5_000  # per coin and interval, as the venue keeps
+
+
+def interval_start(interval: str, ts: int) -> tuple[int, int]:
+    """(open time, close time) of the candle of `interval` holding `ts`."""
+    length = INTERVALS[interval]
+    if length:
+        start = ts - ts % length
+        return start, start + length - 1
+    day = datetime.fromtimestamp(ts / 1000, tz=timezone.utc)
+    start = datetime(day.year, day.month, 1, tzinfo=timezone.utc)
+    days = calendar.monthrange(day.year, day.month)[1]
+    start_ms = int(start.timestamp() * 1000)
+    return start_ms, start_ms + days * DAY_MS - 1
+
+
+class UserHistory:
+    __slots__ = ("cloids", "fills", "funding", "ledger", "orders", "statuses")
+
+    def __init__(self, fills: int, orders: int, ledger: int) -> None:
+        self.fills: deque[wire.WsFill] = deque(maxlen=fills)  # oldest first
+        self.orders: deque[wire.OrderWithStatus] = deque(maxlen=orders)
+        self.statuses: dict[int, wire.OrderWithStatus] = {}  # latest status by oid
+        self.cloids: dict[str, int] = {}
+        self.funding: deque[dict] = deque(maxlen=ledger)
+        self.ledger: deque[dict] = deque(maxlen=ledger)
+
+
+class CoinHistory:
+    __slots__ = ("candles", "day", "funding", "marks", "trades")
+
+    def __init__(self) -> None:
+        self.trades: deque[wire.WsTrade] = deque(maxlen=1_000)
+        self.candles: dict[str, dict[int, list]] = {i: {} for i in INTERVALS}
+        self.funding: deque[dict] = deque(maxlen=10_000)
+        self.day: deque[tuple[int, int, int]] = deque()  # (ts, notional, size) of 24 h
+        self.marks: deque[tuple[int, int]] = deque()  # (minute, mark) over 24 h
+
+
+class History:
+    def __init__(self, views: Views, fills: int, orders: int, ledger: int) -> None:
+        self.views = views
+        self._limits = (fills, orders, ledger)
+        self.users: dict[str, UserHistory] = {}
+        self.coins = [CoinHistory() for _ in views.coins]
+
+    def user(self, address: str) -> UserHistory:
+        history = self.users.get(address)
+        if history is None:
+            history = self.users[address] = UserHistory(*self._limits)
+        return history
+
+    # -- recording -------------------------------------------------------------------------
+
+    def record_fill(self, fill: wire.WsFill, user: str) -> None:
+        self.user(user).fills.append(fill)
+
+    def record_trade(self, trade: ev.Trade, wire_trade: wire.WsTrade) -> None:
+        coin = self.coins[trade.asset]
+        coin.trades.append(wire_trade)
+        ts, px, sz = trade.ts, trade.px, trade.sz
+        coin.day.append((ts, px * sz, sz))
+        while coin.day and coin.day[0][0] <= ts - DAY_MS:
+            coin.day.popleft()
+        for interval, candles in coin.candles.items():
+            start, _ = interval_start(interval, ts)
+            candle = candles.get(start)
+            if candle is None:
+                candle = candles[start] = [px, px, px, px, 0, 0]  # o c h l v n
+                if len(candles) > CANDLES_KEPT:
+                    del candles[next(iter(candles))]
+            candle[1] = px
+            if px > candle[2]:
+                candle[2] = px
+            if px < candle[3]:
+                candle[3] = px
+            candle[4] += sz
+            candle[5] += 1
+
+    def record_mark(self, asset: int, mark: int, ts: int) -> None:
+        marks = self.coins[asset].marks
+        minute = ts - ts % 60_000
+        if not marks or marks[-1][0] != minute:
+            marks.append((minute, mark))
+        while len(marks) > 1 and marks[1][0] <= ts - DAY_MS:
+            marks.popleft()
+
+    def record_order(self, user: str, entry: wire.OrderWithStatus, cloid: str | None) -> None:
+        history = self.user(user)
+        history.orders.append(entry)
+        statuses = history.statuses
+        statuses[entry.order.oid] = entry
+        if len(statuses) > 10 * history.orders.maxlen:
+            del statuses[next(iter(statuses))]
+        if cloid is not None:
+            history.cloids[cloid] = entry.order.oid
+
+    def record_funding(self, funding: ev.Funding) -> dict:
+        asset = funding.asset
+        entry = {
+            "time": funding.ts,
+            "coin": self.views.coins[asset],
+            "usdc": fmt_usdc(funding.usdc),
+            "szi": self.views.sz(asset, funding.szi),
+            "fundingRate": fmt_rate(funding.rate),
+            "nSamples": None,
+        }
+        self.user(funding.user).funding.append(entry)
+        return entry
+
+    def record_funding_rate(self, rate: ev.FundingRate) -> None:
+        self.coins[rate.asset].funding.append(
+            {
+                "coin": self.views.coins[rate.asset],
+                "fundingRate": fmt_rate(rate.rate),
+                "premium": fmt_rate(rate.premium),
+                "time": rate.ts,
+            }
+        )
+
+    def record_ledger(self, user: str, ts: int, action: int, delta: dict) -> dict:
+        entry = {"time": ts, "hash": tx_hash(action) if action else ZERO_HASH, "delta": delta}
+        self.user(user).ledger.append(entry)
+        return entry
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def day(self, asset: int, now: int) -> tuple[int, int, int | None]:
+        """(notional, base volume, price 24 h ago) of the last 24 hours."""
+        coin = self.coins[asset]
+        ntl = base = 0
+        for ts, n, s in coin.day:
+            if ts > now - DAY_MS:
+                ntl += n
+                base += s
+        prev = coin.marks[0][1] if coin.marks else None
+        return ntl, base, prev
+
+    def candles(self, asset: int, interval: str, start: int, end: int) -> list[wire.Candle]:
+        views = self.views
+        coin = views.coins[asset]
+        out = []
+        for open_ts, (o, c, h, low, v, n) in self.coins[asset].candles[interval].items():
+            if start <= open_ts <= end:
+                _, close_ts = interval_start(interval, open_ts)
+                out.append(
+                    wire.Candle(
+                        open_ts, close_ts, coin, interval, views.px(asset, o), views.px(asset, c),
+                        views.px(asset, h), views.px(asset, low), views.sz(asset, v), n,
+                    )  # fmt: skip
+                )
+        return out
+
+    def current_candle(self, asset: int, interval: str, now: int) -> wire.Candle | None:
+        start, _ = interval_start(interval, now)
+        found = self.candles(asset, interval, start, start)
+        return found[0] if found else None

@@ -1,0 +1,481 @@
+"""`POST /info`: every request type the venue serves that a bot commonly calls, answered
+in the venue's shapes (hyperliquid-api.md §4).
+
+A request the server cannot read (not JSON, unknown `type`, a missing or mistyped field)
+raises `Unreadable`; the app answers it as the venue does, with HTTP 422 and a plain-text
+body. Addresses are accepted in any case and answered lowercase.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from protocol import wire
+from sandbox.core.ids import ZERO_HASH
+from sandbox.core.units import fmt_rate, fmt_usdc
+from sandbox.server.history import INTERVALS
+from sandbox.server.registry import Denied, normalize
+from sandbox.server.views import SPOT_META
+
+UNREADABLE = "Failed to deserialize the JSON body into the target type"
+PAGE = 500  # time-range queries
+FILLS_PAGE = 2_000
+
+
+class Unreadable(Exception):  # noqa: N818 - answered with HTTP 422
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail)
+        self.text = UNREADABLE + (f": {detail}" if detail else "")
+
+
+# -- field readers ---------------------------------------------------------------------------
+
+
+def _user(req: dict, field: str = "user") -> str:
+    try:
+        return normalize(req.get(field))
+    except Denied:
+        raise Unreadable(f"{field}: expected an address") from None
+
+
+def _int(req: dict, field: str, default: Any = ...) -> Any:
+    value = req.get(field, default)
+    if value is ... or (value is not None and (isinstance(value, bool) or not isinstance(value, int))):
+        raise Unreadable(f"{field}: expected an integer")
+    return value
+
+
+def _coin(venue, req: dict) -> int | None:
+    coin = req.get("coin")
+    if not isinstance(coin, str):
+        raise Unreadable("coin: expected a string")
+    inst = venue.exchange.by_name.get(coin)
+    return inst.asset if inst is not None else None
+
+
+# -- shapes shared with the websocket feeds ---------------------------------------------------
+
+
+def clearinghouse(venue, user: str) -> wire.ClearinghouseState:
+    return venue.views.clearinghouse(venue.exchange.accounts.get(user))
+
+
+def frontend_open_orders(venue, user: str) -> list[wire.FrontendOrder]:
+    acct = venue.exchange.accounts.get(user)
+    if acct is None:
+        return []
+    views = venue.views
+    orders = sorted(acct.orders.values(), key=lambda o: -o.oid)
+    return [views.frontend_order(views.live_view(o)) for o in orders if o.parent is None]
+
+
+def open_orders(venue, user: str) -> list[wire.OpenOrder]:
+    acct = venue.exchange.accounts.get(user)
+    if acct is None:
+        return []
+    return [venue.views.open_order(o) for o in sorted(acct.orders.values(), key=lambda o: -o.oid)]
+
+
+def spot_state(venue, user: str) -> dict:
+    acct = venue.exchange.accounts.get(user)
+    total = acct.spot if acct is not None else 0
+    return {"balances": [{"coin": "USDC", "token": 0, "hold": "0.0", "total": fmt_usdc(total), "entryNtl": "0.0"}]}
+
+
+def asset_ctxs(venue) -> list[wire.PerpAssetCtx]:
+    views, history = venue.views, venue.history
+    return [views.asset_ctx(a, history) for a in range(len(views.coins))]
+
+
+def web_data2(venue, user: str) -> dict:
+    agents = venue.registry.agents_of.get(user, {})
+    unnamed = agents.get("")
+    return {
+        "clearinghouseState": clearinghouse(venue, user),
+        "leadingVaults": [],
+        "totalVaultEquity": "0.0",
+        "openOrders": frontend_open_orders(venue, user),
+        "agentAddress": unnamed.address if unnamed else None,
+        "agentValidUntil": unnamed.valid_until if unnamed else None,
+        "cumLedger": "0.0",
+        "meta": venue.views.meta(),
+        "assetCtxs": asset_ctxs(venue),
+        "serverTime": venue.exchange.ts,
+        "isVault": False,
+        "user": user,
+        "twapStates": [],
+        "spotState": spot_state(venue, user),
+        "spotAssetCtxs": [],
+    }
+
+
+def aggregate_by_time(fills: list[wire.WsFill]) -> list[wire.WsFill]:
+    """Merge the partial fills of one order at one time into one (the venue's
+    aggregateByTime): sizes, fees and PnL add up, the price is the size-weighted average."""
+    out: list[wire.WsFill] = []
+    from decimal import Decimal
+
+    for fill in fills:
+        if out and out[-1].oid == fill.oid and out[-1].time == fill.time and out[-1].coin == fill.coin:
+            prev = out[-1]
+            sz = Decimal(prev.sz) + Decimal(fill.sz)
+            px = (Decimal(prev.px) * Decimal(prev.sz) + Decimal(fill.px) * Decimal(fill.sz)) / sz
+            out[-1] = wire.WsFill(
+                prev.coin, _dec(px.quantize(Decimal("0.00000001"))), _dec(sz), prev.side, prev.time,
+                prev.startPosition, prev.dir, _dec(Decimal(prev.closedPnl) + Decimal(fill.closedPnl)),
+                prev.hash, prev.oid, prev.crossed, _dec(Decimal(prev.fee) + Decimal(fill.fee)),
+                prev.tid, prev.feeToken, None, prev.cloid, prev.liquidation, prev.builderFee,
+            )  # fmt: skip
+        else:
+            out.append(fill)
+    return out
+
+
+def _dec(value) -> str:
+    text = format(value.normalize(), "f")
+    return text if "." in text else text + ".0"
+
+
+# -- the handlers ----------------------------------------------------------------------------
+
+
+def _meta(venue, req):
+    return venue.views.meta()
+
+
+def _spot_meta(venue, req):
+    return SPOT_META
+
+
+def _meta_and_ctxs(venue, req):
+    return [venue.views.meta(), asset_ctxs(venue)]
+
+
+def _spot_meta_and_ctxs(venue, req):
+    return [SPOT_META, []]
+
+
+def _all_mids(venue, req):
+    return venue.views.mids()
+
+
+def _l2_book(venue, req):
+    asset = _coin(venue, req)
+    if asset is None:
+        return None
+    figs = req.get("nSigFigs")
+    mantissa = req.get("mantissa")
+    if figs not in (None, 2, 3, 4, 5) or mantissa not in (None, 1, 2, 5):
+        raise Unreadable("nSigFigs/mantissa")
+    return venue.views.l2_book(asset, figs, mantissa if figs == 5 else None)
+
+
+def _clearinghouse(venue, req):
+    return clearinghouse(venue, _user(req))
+
+
+def _spot_clearinghouse(venue, req):
+    return spot_state(venue, _user(req))
+
+
+def _open_orders(venue, req):
+    return open_orders(venue, _user(req))
+
+
+def _frontend_open_orders(venue, req):
+    return frontend_open_orders(venue, _user(req))
+
+
+def _order_status(venue, req):
+    user = _user(req)
+    oid = req.get("oid")
+    history = venue.history.users.get(user)
+    if isinstance(oid, str):
+        oid = history.cloids.get(oid.lower()) if history is not None else None
+    elif isinstance(oid, bool) or not isinstance(oid, int):
+        raise Unreadable("oid: expected an integer or a cloid")
+    entry = history.statuses.get(oid) if history is not None and oid is not None else None
+    if entry is None:
+        return {"status": "unknownOid"}
+    acct = venue.exchange.accounts.get(user)
+    live = acct.orders.get(oid) if acct is not None else None
+    if live is not None:  # still open: as it stands now (partly filled, triggered...)
+        views = venue.views
+        entry = wire.OrderWithStatus(views.frontend_order(views.live_view(live)), entry.status,
+                                     entry.statusTimestamp)  # fmt: skip
+    return {"status": "order", "order": entry}
+
+
+def _user_fills(venue, req):
+    history = venue.history.users.get(_user(req))
+    if history is None:
+        return []
+    fills = list(reversed(history.fills))
+    if req.get("aggregateByTime"):
+        fills = list(reversed(aggregate_by_time(list(reversed(fills)))))
+    return fills[:FILLS_PAGE]
+
+
+def _user_fills_by_time(venue, req):
+    start = _int(req, "startTime")
+    end = _int(req, "endTime", None)
+    history = venue.history.users.get(_user(req))
+    if history is None:
+        return []
+    fills = [f for f in history.fills if f.time >= start and (end is None or f.time <= end)]
+    if req.get("aggregateByTime"):
+        fills = aggregate_by_time(fills)
+    return fills[:FILLS_PAGE] if not req.get("reversed") else list(reversed(fills))[:FILLS_PAGE]
+
+
+def _historical_orders(venue, req):
+    history = venue.history.users.get(_user(req))
+    return list(reversed(history.orders))[:2_000] if history is not None else []
+
+
+def _candle_snapshot(venue, req):
+    inner = req.get("req")
+    if not isinstance(inner, dict):
+        raise Unreadable("req: expected an object")
+    asset = _coin(venue, inner)
+    interval = inner.get("interval")
+    if interval not in INTERVALS:
+        raise Unreadable("interval")
+    start = _int(inner, "startTime")
+    end = _int(inner, "endTime", None) or venue.exchange.ts
+    if asset is None:
+        return []
+    return venue.history.candles(asset, interval, start, end)[-5_000:]
+
+
+def _funding_history(venue, req):
+    asset = _coin(venue, req)
+    start = _int(req, "startTime")
+    end = _int(req, "endTime", None)
+    if asset is None:
+        return []
+    rows = venue.history.coins[asset].funding
+    return [r for r in rows if r["time"] >= start and (end is None or r["time"] <= end)][:PAGE]
+
+
+def _user_funding(venue, req):
+    start = _int(req, "startTime")
+    end = _int(req, "endTime", None)
+    history = venue.history.users.get(_user(req))
+    if history is None:
+        return []
+    return [
+        {"delta": {"type": "funding", "coin": f["coin"], "usdc": f["usdc"], "szi": f["szi"],
+                   "fundingRate": f["fundingRate"], "nSamples": None},
+         "hash": ZERO_HASH, "time": f["time"]}
+        for f in history.funding if f["time"] >= start and (end is None or f["time"] <= end)
+    ][:PAGE]  # fmt: skip
+
+
+def _ledger_updates(venue, req):
+    start = _int(req, "startTime")
+    end = _int(req, "endTime", None)
+    history = venue.history.users.get(_user(req))
+    if history is None:
+        return []
+    return [e for e in history.ledger if e["time"] >= start and (end is None or e["time"] <= end)][:PAGE]
+
+
+def _user_fees(venue, req):
+    _user(req)
+    config = venue.exchange.config
+    cross, add = fmt_rate(config.taker_fee), fmt_rate(config.maker_fee)
+    return {
+        "dailyUserVlm": [],
+        "feeSchedule": {
+            "cross": cross, "add": add, "spotCross": "0.0007", "spotAdd": "0.0004",
+            "tiers": {"vip": [], "mm": []}, "referralDiscount": "0.04",
+            "stakingDiscountTiers": [{"bpsOfMaxSupply": "0.0", "discount": "0.0"}],
+        },
+        "userCrossRate": cross, "userAddRate": add, "userSpotCrossRate": "0.0007",
+        "userSpotAddRate": "0.0004", "activeReferralDiscount": "0.0", "trial": None,
+        "feeTrialReward": "0.0", "nextTrialAvailableTimestamp": None, "stakingLink": None,
+        "activeStakingDiscount": {"bpsOfMaxSupply": "0.0", "discount": "0.0"},
+    }  # fmt: skip
+
+
+def _user_rate_limit(venue, req):
+    user = _user(req)
+    acct = venue.exchange.accounts.get(user)
+    volume = acct.volume if acct is not None else 0
+    return {
+        "cumVlm": fmt_usdc(volume),
+        "nRequestsUsed": venue.requests.get(user, 0),
+        "nRequestsCap": 10_000 + volume // 1_000_000,
+        "nRequestsSurplus": 0,
+    }
+
+
+def _perp_dexs(venue, req):
+    return [None]
+
+
+def _exchange_status(venue, req):
+    return {"time": venue.exchange.ts, "specialStatuses": None}
+
+
+def _recent_trades(venue, req):
+    asset = _coin(venue, req)
+    return list(venue.history.coins[asset].trades)[-500:] if asset is not None else []
+
+
+def _predicted_fundings(venue, req):
+    ex = venue.exchange
+    next_time = ex._next_funding
+    return [
+        [coin, [["HlPerp", {"fundingRate": fmt_rate(ex.predicted_funding_rate(a)),
+                            "nextFundingTime": next_time, "fundingIntervalHours": 1}]]]
+        for a, coin in enumerate(venue.views.coins)
+    ]  # fmt: skip
+
+
+def _active_asset_data(venue, req):
+    user = _user(req)
+    asset = _coin(venue, req)
+    if asset is None:
+        raise Unreadable("coin: unknown")
+    return venue.views.active_asset_data(venue.exchange.accounts.get(user), user, asset)
+
+
+def _max_builder_fee(venue, req):
+    return venue.registry.builder_allowance(_user(req), _user(req, "builder"))
+
+
+def _referral(venue, req):
+    user = _user(req)
+    acct = venue.exchange.accounts.get(user)
+    code = venue.registry.referrers.get(user)
+    return {
+        "referredBy": {"referrer": None, "code": code} if code else None,
+        "cumVlm": fmt_usdc(acct.volume if acct is not None else 0),
+        "unclaimedRewards": "0.0", "claimedRewards": "0.0", "builderRewards": "0.0",
+        "tokenToState": [], "referrerState": {"stage": "needToTrade", "data": {"required": "10000.0"}},
+        "rewardHistory": [],
+    }  # fmt: skip
+
+
+def _user_role(venue, req):
+    user = _user(req)
+    registry = venue.registry
+    agent = registry.agents.get(user)
+    if agent is not None:
+        return {"role": "agent", "data": {"user": agent.owner}}
+    if user in registry.sub_accounts:
+        return {"role": "subAccount", "data": {"master": registry.sub_accounts[user][0]}}
+    if user in venue.exchange.accounts and user not in venue.exchange.system_accounts:
+        return {"role": "user"}
+    return {"role": "missing"}
+
+
+def _extra_agents(venue, req):
+    return venue.registry.extra_agents(_user(req))
+
+
+def _sub_accounts(venue, req):
+    user = _user(req)
+    subs = venue.registry.subs_of(user)
+    return [
+        {"name": name, "subAccountUser": sub, "master": user,
+         "clearinghouseState": clearinghouse(venue, sub), "spotState": spot_state(venue, sub)}
+        for sub, name in subs
+    ]  # fmt: skip
+
+
+def _web_data2(venue, req):
+    return web_data2(venue, _user(req))
+
+
+def _margin_table(venue, req):
+    table_id = _int(req, "id")
+    for inst in venue.exchange.instruments:
+        table = inst.margin_table
+        if table.id == table_id:
+            return {"description": table.description, "marginTiers": [
+                {"lowerBound": fmt_usdc(t.lower_bound), "maxLeverage": t.max_leverage} for t in table.tiers
+            ]}  # fmt: skip
+    return None
+
+
+def _portfolio(venue, req):
+    user = _user(req)
+    acct = venue.exchange.accounts.get(user)
+    value = venue.views.clearinghouse(acct).marginSummary.accountValue if acct else "0.0"
+    point = {"accountValueHistory": [[venue.exchange.ts, value]], "pnlHistory": [[venue.exchange.ts, "0.0"]],
+             "vlm": fmt_usdc(acct.volume if acct else 0)}  # fmt: skip
+    return [[period, point] for period in ("day", "week", "month", "allTime", "perpDay", "perpWeek",
+                                          "perpMonth", "perpAllTime")]  # fmt: skip
+
+
+def _empty_list(venue, req):
+    return []
+
+
+def _delegator_summary(venue, req):
+    return {"delegated": "0.0", "undelegated": "0.0", "totalPendingWithdrawal": "0.0", "nPendingWithdrawals": 0}
+
+
+def _nothing(venue, req):
+    return None
+
+
+HANDLERS = {
+    "meta": _meta,
+    "spotMeta": _spot_meta,
+    "metaAndAssetCtxs": _meta_and_ctxs,
+    "spotMetaAndAssetCtxs": _spot_meta_and_ctxs,
+    "allMids": _all_mids,
+    "l2Book": _l2_book,
+    "clearinghouseState": _clearinghouse,
+    "spotClearinghouseState": _spot_clearinghouse,
+    "openOrders": _open_orders,
+    "frontendOpenOrders": _frontend_open_orders,
+    "orderStatus": _order_status,
+    "userFills": _user_fills,
+    "userFillsByTime": _user_fills_by_time,
+    "historicalOrders": _historical_orders,
+    "candleSnapshot": _candle_snapshot,
+    "fundingHistory": _funding_history,
+    "userFunding": _user_funding,
+    "userNonFundingLedgerUpdates": _ledger_updates,
+    "userFees": _user_fees,
+    "userRateLimit": _user_rate_limit,
+    "perpDexs": _perp_dexs,
+    "exchangeStatus": _exchange_status,
+    "recentTrades": _recent_trades,
+    "predictedFundings": _predicted_fundings,
+    "activeAssetData": _active_asset_data,
+    "maxBuilderFee": _max_builder_fee,
+    "referral": _referral,
+    "userRole": _user_role,
+    "extraAgents": _extra_agents,
+    "subAccounts": _sub_accounts,
+    "webData2": _web_data2,
+    "marginTable": _margin_table,
+    "portfolio": _portfolio,
+    "perpsAtOpenInterestCap": _empty_list,
+    "userTwapSliceFills": _empty_list,
+    "userTwapSliceFillsByTime": _empty_list,
+    "twapHistory": _empty_list,
+    "userVaultEquities": _empty_list,
+    "delegations": _empty_list,
+    "delegatorRewards": _empty_list,
+    "delegatorHistory": _empty_list,
+    "delegatorSummary": _delegator_summary,
+    "userToMultiSigSigners": _nothing,
+    "vaultDetails": _nothing,
+}
+
+
+def answer(venue, req: Any) -> Any:
+    """The response to an /info request already decoded from JSON."""
+    if not isinstance(req, dict):
+        raise Unreadable("expected an object")
+    handler = HANDLERS.get(req.get("type"))
+    if handler is None:
+        raise Unreadable(f"unknown variant {req.get('type')!r}")
+    return handler(venue, req)

@@ -1,0 +1,223 @@
+"""The exchange as a service: the core, its clock, and what the API serves beyond the core.
+
+`Venue.apply(command)` is the only way state changes: it stamps the command with the
+clock's time, applies it to the core, records what the API will be asked about later
+(`history`) and publishes what subscribers must hear now (`hub`): user channels at once,
+market data (books, trades, mids, candles, contexts) coalesced per block by `flush()`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from protocol import wire
+from sandbox.core import commands as cmd
+from sandbox.core import events as ev
+from sandbox.core.exchange import Exchange
+from sandbox.core.units import fmt_usdc
+from sandbox.server.clock import RealtimeClock
+from sandbox.server.config import ServerConfig
+from sandbox.server.history import History
+from sandbox.server.hub import Hub
+from sandbox.server.registry import Registry
+from sandbox.server.views import Views
+
+AUDIT_KEPT = 100_000
+
+
+class Venue:
+    def __init__(self, config: ServerConfig | None = None, clock=None) -> None:
+        self.config = config = config if config is not None else ServerConfig()
+        self.clock = clock if clock is not None else RealtimeClock()
+        self.exchange = Exchange(config.exchange, start_ms=self.clock.now())
+        self.views = Views(self.exchange)
+        self.history = History(self.views, config.history_fills, config.history_orders, config.history_ledger)
+        self.registry = Registry(self.exchange, config.chain, config.nonce_past_ms, config.nonce_future_ms)
+        self.hub = Hub()
+        self.audit: deque[ev.WaterfallStep] = deque(maxlen=AUDIT_KEPT)
+        self.requests: dict[str, int] = {}  # actions per user, for userRateLimit
+        self._dirty_books: set[int] = set()
+        self._trades: dict[int, list[wire.WsTrade]] = {}
+        self._dirty_users: dict[str, None] = {}
+        self._marks_moved = False
+        self._last_mids: dict[str, str] = {}
+        self._last_bbo: dict[int, Any] = {}
+
+    # -- applying commands -----------------------------------------------------------------
+
+    def now(self) -> int:
+        return max(self.clock.now(), self.exchange.ts)
+
+    def apply(self, command, ts: int | None = None) -> list:
+        """Apply `command` now (or at `ts`, which must not be in the venue's past)."""
+        events = self.exchange.apply(command, self.now() if ts is None else ts)
+        self._dispatch(events)
+        return events
+
+    def tick(self) -> list:
+        return self.apply(cmd.Tick())
+
+    def _dispatch(self, events: list) -> None:
+        views, history, hub = self.views, self.history, self.hub
+        user_fills: dict[str, list[wire.WsFill]] = {}
+        for event in events:
+            kind = type(event)
+            if kind is ev.Trade:
+                asset = event.asset
+                trade = views.trade(event)
+                history.record_trade(event, trade)
+                self._trades.setdefault(asset, []).append(trade)
+                self._dirty_books.add(asset)
+                for fill in event.fills():
+                    wire_fill = views.fill(fill)
+                    history.record_fill(wire_fill, fill.user)
+                    user_fills.setdefault(fill.user, []).append(wire_fill)
+                    self._dirty_users[fill.user] = None
+            elif kind is ev.OrderUpdate:
+                order = event.order
+                self._dirty_books.add(order.asset)
+                history.record_order(
+                    order.user,
+                    wire.OrderWithStatus(views.frontend_order(order), event.status, event.ts),
+                    order.cloid,
+                )
+                hub.publish_lazy(("orderUpdates", order.user), "orderUpdates", lambda e=event: [views.ws_order(e)])
+                self._dirty_users[order.user] = None
+            elif kind is ev.Funding:
+                entry = history.record_funding(event)
+                user = event.user
+                hub.publish_lazy(("userEvents", user), "user", lambda e=entry: {"funding": e})
+                hub.publish_lazy(
+                    ("userFundings", user), "userFundings",
+                    lambda e=entry, u=user: {"user": u, "fundings": [e]},
+                )  # fmt: skip
+                self._dirty_users[user] = None
+            elif kind is ev.FundingRate:
+                history.record_funding_rate(event)
+            elif kind is ev.Ledger:
+                self._ledger(event)
+            elif kind is ev.Liquidated:
+                self._liquidated(event)
+            elif kind is ev.NonUserCancel:
+                cancels = [{"coin": views.coins[a], "oid": oid} for a, oid in event.cancels]
+                hub.publish_lazy(("userEvents", event.user), "user", lambda c=cancels: {"nonUserCancel": c})
+            elif kind is ev.Notification:
+                hub.publish_lazy(
+                    ("notification", event.user), "notification",
+                    lambda e=event: {"notification": e.text},
+                )  # fmt: skip
+            elif kind is ev.Prices:
+                for asset, mark in enumerate(event.mark):
+                    if mark is not None:
+                        history.record_mark(asset, mark, event.ts)
+                        self._marks_moved = True
+                        self._dirty_books.add(asset)
+            elif kind is ev.WaterfallStep:
+                self.audit.append(event)
+            elif kind is ev.LeverageChanged:
+                self._dirty_users[event.user] = None
+        for user, fills in user_fills.items():
+            hub.publish_lazy(("userEvents", user), "user", lambda f=fills: {"fills": f})
+            hub.publish_lazy(
+                ("userFills", user), "userFills", lambda f=fills, u=user: {"user": u, "fills": f}
+            )
+
+    def _ledger(self, event: ev.Ledger) -> None:
+        kind = event.kind
+        usdc = fmt_usdc(event.usdc)
+        if kind == "deposit":
+            delta = {"type": "deposit", "usdc": usdc}
+        elif kind == "withdraw":
+            delta = {"type": "withdraw", "usdc": usdc, "nonce": event.action, "fee": fmt_usdc(event.fee)}
+        elif kind == "internalTransfer":
+            delta = {"type": "internalTransfer", "usdc": usdc, "user": event.sender,
+                     "destination": event.destination, "fee": "0.0"}  # fmt: skip
+        elif kind == "accountClassTransfer":
+            delta = {"type": "accountClassTransfer", "usdc": usdc, "toPerp": event.to_perp}
+        else:
+            delta = {"type": kind, "usdc": usdc}
+        self._publish_ledger(event.user, event.ts, event.action, delta)
+
+    def _liquidated(self, event: ev.Liquidated) -> None:
+        views = self.views
+        user = event.user
+        self.hub.publish_lazy(
+            ("userEvents", user), "user",
+            lambda: {"liquidation": {
+                "lid": event.lid, "liquidator": event.liquidator, "liquidated_user": user,
+                "liquidated_ntl_pos": fmt_usdc(event.notional),
+                "liquidated_account_value": fmt_usdc(event.account_value),
+            }},
+        )  # fmt: skip
+        delta = {
+            "type": "liquidation",
+            "liquidatedNtlPos": fmt_usdc(event.notional),
+            "accountValue": fmt_usdc(event.account_value),
+            "leverageType": "Isolated" if event.isolated else "Cross",
+            "liquidatedPositions": [
+                {"coin": views.coins[a], "szi": views.sz(a, szi)} for a, szi in event.positions
+            ],
+        }
+        self._publish_ledger(user, event.ts, self.exchange.action_seq, delta)
+        self._dirty_users[user] = None
+
+    def _publish_ledger(self, user: str, ts: int, action: int, delta: dict) -> None:
+        entry = self.history.record_ledger(user, ts, action, delta)
+        self.hub.publish_lazy(
+            ("userNonFundingLedgerUpdates", user), "userNonFundingLedgerUpdates",
+            lambda: {"user": user, "nonFundingLedgerUpdates": [entry]},
+        )  # fmt: skip
+
+    # -- the block -------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Publish the market data and user state changed since the last block, each
+        message encoded once for all of its subscribers."""
+        views, hub, ex = self.views, self.hub, self.exchange
+        books, self._dirty_books = self._dirty_books, set()
+        trades, self._trades = self._trades, {}
+        users, self._dirty_users = self._dirty_users, {}
+        moved, self._marks_moved = self._marks_moved, False
+        now = ex.ts
+        for asset in sorted(books):
+            coin = views.coins[asset]
+            for key in hub.keys("l2Book"):
+                if key[1] == coin:
+                    hub.publish(key, "l2Book", views.l2_book(asset, key[2], key[3]))
+            if hub.wanted(("bbo", coin)):
+                bbo = views.bbo(asset)
+                if bbo.bbo != self._last_bbo.get(asset):
+                    self._last_bbo[asset] = bbo.bbo
+                    hub.publish(("bbo", coin), "bbo", bbo)
+            hub.publish_lazy(
+                ("activeAssetCtx", coin), "activeAssetCtx",
+                lambda a=asset, c=coin: {"coin": c, "ctx": views.asset_ctx(a, self.history)},
+            )  # fmt: skip
+        for asset, batch in sorted(trades.items()):
+            coin = views.coins[asset]
+            hub.publish(("trades", coin), "trades", batch)
+            for key in hub.keys("candle"):
+                if key[1] == coin:
+                    candle = self.history.current_candle(asset, key[2], now)
+                    if candle is not None:
+                        hub.publish(key, "candle", candle)
+        if books and hub.wanted(("allMids",)):
+            mids = views.mids()
+            if mids != self._last_mids:
+                self._last_mids = mids
+                hub.publish(("allMids",), "allMids", {"mids": mids})
+        self._flush_user_state(users, moved)
+
+    def _flush_user_state(self, users: dict[str, None], moved: bool) -> None:
+        """State feeds (clearinghouseState, webData2, activeAssetData, openOrders) of the
+        users whose state changed, or of everyone holding positions when marks moved."""
+        hub = self.hub
+        from sandbox.server import feeds
+
+        for kind in feeds.STATE_FEEDS:
+            for key in hub.keys(kind):
+                user = key[1]
+                if user in users or (moved and self.exchange.accounts.get(user) is not None
+                                     and self.exchange.accounts[user].positions):  # fmt: skip
+                    hub.publish(key, kind, feeds.state_feed(self, key))

@@ -1,0 +1,76 @@
+"""A real server on a free port, driven by the official SDK over real sockets."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import eth_account
+import pytest
+from hyperliquid.exchange import Exchange
+from hyperliquid.info import Info
+
+from sandbox.core import commands as cmd
+from sandbox.core.config import ExchangeConfig
+from sandbox.server.config import ServerConfig
+from sandbox.server.thread import ServerThread
+
+PRICES = {"BTC": "60000", "ETH": "3000", "SOL": "150", "kPEPE": "0.012"}
+
+
+def set_prices(venue, prices: dict[str, str]) -> None:
+    ex = venue.exchange
+    venue.apply(
+        cmd.SetOracle(
+            tuple((ex.by_name[c].asset, ex.by_name[c].units.parse_px(p)) for c, p in prices.items())
+        )
+    )
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 10.0, what: str = "condition"):
+    """Poll until `predicate()` is truthy; return its value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+
+class Trader:
+    """An SDK wallet on the sandbox."""
+
+    def __init__(self, sandbox: ServerThread, usdc: str = "100000") -> None:
+        self.address, self.key = sandbox.create_account(usdc)
+        self.wallet = eth_account.Account.from_key(self.key)
+        self.exchange = Exchange(self.wallet, sandbox.url)
+
+
+def start(**exchange) -> ServerThread:
+    exchange.setdefault("mark_rule", "oracle")
+    config = ServerConfig(port=0, block_ms=20, tick_ms=50, exchange=ExchangeConfig(**exchange))
+    return ServerThread(config, setup=lambda venue: set_prices(venue, PRICES)).start()
+
+
+@pytest.fixture
+def sandbox():
+    server = start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def info(sandbox):
+    info = Info(sandbox.url, skip_ws=True)
+    yield info
+
+
+@pytest.fixture
+def trader(sandbox):
+    return lambda usdc="100000": Trader(sandbox, usdc)
+
+
+def oracle(sandbox: ServerThread, **prices: str) -> None:
+    sandbox.call(set_prices, sandbox.venue, prices)
