@@ -104,7 +104,9 @@ _AGENT_TYPE = _type_hash("Agent", (("source", "string"), ("connectionId", "bytes
 _SOURCE = {"a": keccak(b"a"), "b": keccak(b"b")}  # mainnet, testnet
 
 
-def action_hash(action: Any, vault_address: str | None, nonce: int, expires_after: int | None) -> bytes:
+def action_hash(
+    action: Any, vault_address: str | None, nonce: int, expires_after: int | None
+) -> bytes:
     """The `connectionId` of an L1 action, as the SDK's `action_hash` computes it.
 
     `action` must be the decoded JSON exactly as built or received: same key order, ints as
@@ -113,7 +115,9 @@ def action_hash(action: Any, vault_address: str | None, nonce: int, expires_afte
     if vault_address is None:
         data += b"\x00"
     else:
-        raw = bytes.fromhex(vault_address[2:] if vault_address[:2] in ("0x", "0X") else vault_address)
+        raw = bytes.fromhex(
+            vault_address[2:] if vault_address[:2] in ("0x", "0X") else vault_address
+        )
         if len(raw) != 20:
             raise SignatureError("vaultAddress is not a 20-byte address")
         data += b"\x01" + raw
@@ -258,7 +262,9 @@ def sign_l1_action(
     expires_after: int | None,
     mainnet: bool,
 ) -> dict[str, Any]:
-    digest = l1_digest(action_hash(action, vault_address, nonce, expires_after), "a" if mainnet else "b")
+    digest = l1_digest(
+        action_hash(action, vault_address, nonce, expires_after), "a" if mainnet else "b"
+    )
     return sign_digest(private_key, digest)
 
 

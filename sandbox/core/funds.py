@@ -76,7 +76,9 @@ class FundsMixin:
         dest.spot += c.usdc
         self._ledger(acct, "spotTransfer", c.usdc, sender=acct.address, destination=dest.address)
         if dest is not acct:
-            self._ledger(dest, "spotTransfer", c.usdc, sender=acct.address, destination=dest.address)
+            self._ledger(
+                dest, "spotTransfer", c.usdc, sender=acct.address, destination=dest.address
+            )
         return ev.ActionResult(acct.address, "default")
 
     def _class_transfer(self, c: cmd.ClassTransfer, acct: Account) -> ev.ActionResult:

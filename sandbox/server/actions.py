@@ -56,7 +56,11 @@ class ExchangeApi:
         self.ex = venue.exchange
         self.max_batch = venue.config.max_batch
         chain = venue.config.chain
-        self.chains = {"testnet": ("Testnet",), "mainnet": ("Mainnet",), "auto": ("Testnet", "Mainnet")}[chain]
+        self.chains = {
+            "testnet": ("Testnet",),
+            "mainnet": ("Mainnet",),
+            "auto": ("Testnet", "Mainnet"),
+        }[chain]
         self._handlers = {
             wire.OrderAction: self._order,
             wire.CancelAction: self._cancel,
@@ -211,7 +215,9 @@ class ExchangeApi:
             first = next(s for s in specs if isinstance(s, str))
             return ok("order", {"statuses": [{"error": first} for _ in specs]})
         if valid or not specs:
-            result = self._apply(cmd.PlaceOrders(user, tuple(s for _, s in valid), grouping, builder))
+            result = self._apply(
+                cmd.PlaceOrders(user, tuple(s for _, s in valid), grouping, builder)
+            )
             if not result.ok:
                 return err(result.error)
             for (i, _), status in zip(valid, result.statuses, strict=True):
@@ -319,13 +325,17 @@ class ExchangeApi:
 
     def _usd_send(self, action: wire.UsdSendAction, user: str) -> dict:
         destination = normalize(action.destination)
-        return self._default(self._apply(cmd.UsdSend(user, destination, self._amount(action.amount))))
+        return self._default(
+            self._apply(cmd.UsdSend(user, destination, self._amount(action.amount)))
+        )
 
     def _spot_send(self, action: wire.SpotSendAction, user: str) -> dict:
         if action.token not in (USDC_TOKEN, "USDC"):
             return err(UNKNOWN_TOKEN)
         destination = normalize(action.destination)
-        return self._default(self._apply(cmd.SpotSend(user, destination, self._amount(action.amount))))
+        return self._default(
+            self._apply(cmd.SpotSend(user, destination, self._amount(action.amount)))
+        )
 
     def _withdraw(self, action: wire.WithdrawAction, user: str) -> dict:
         amount = self._amount(action.amount)

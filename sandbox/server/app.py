@@ -35,7 +35,9 @@ def _unreadable(text: str) -> web.Response:
     return web.Response(status=422, text=text, content_type="text/plain")
 
 
-def create_app(venue: Venue, *, background: bool = True, admin_token: str | None = None) -> web.Application:
+def create_app(
+    venue: Venue, *, background: bool = True, admin_token: str | None = None
+) -> web.Application:
     config = venue.config
     token = admin_token or config.admin_token or secrets.token_urlsafe(24)
     app = web.Application(client_max_size=config.max_body_bytes, middlewares=[_errors])

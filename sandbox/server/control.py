@@ -20,14 +20,18 @@ from sandbox.core.units import parse_usdc
 
 
 def _error(status: int, text: str) -> web.Response:
-    return web.Response(status=status, body=wire.encoder.encode({"error": text}), content_type="application/json")
+    return web.Response(
+        status=status, body=wire.encoder.encode({"error": text}), content_type="application/json"
+    )
 
 
 def add_routes(app: web.Application, venue, token: str) -> None:
     def authorized(request: web.Request) -> bool:
         header = request.headers.get("Authorization", "")
         scheme, _, given = header.partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            given.strip().encode(), token.encode()
+        )
 
     def guarded(handler):
         async def wrapper(request: web.Request) -> web.StreamResponse:
@@ -49,7 +53,7 @@ def add_routes(app: web.Application, venue, token: str) -> None:
         try:
             amount = parse_usdc(usdc if isinstance(usdc, str) else str(usdc))
         except (DecimalSyntaxError, ValueError):
-            return _error(400, "usdc must be a decimal amount, e.g. \"10000\"")
+            return _error(400, 'usdc must be a decimal amount, e.g. "10000"')
         if amount < 0:
             return _error(400, "usdc must not be negative")
         key = secrets.token_bytes(32)

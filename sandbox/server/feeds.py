@@ -20,7 +20,7 @@ STATE_FEEDS = ("clearinghouseState", "webData2", "activeAssetData", "openOrders"
 EXTENSION_FEEDS = ("sandboxWaterfall",)  # not the venue's: the waterfall's audit trail
 
 
-class Invalid(Exception):  # noqa: N818 - answered with an error frame
+class Invalid(Exception):
     pass
 
 
@@ -126,7 +126,15 @@ def snapshot(venue, key: tuple) -> list[tuple[str, Any]]:
     if kind == "sandboxWaterfall":
         from sandbox.server.audit import step_json
 
-        return [(kind, {"isSnapshot": True, "steps": [step_json(venue, s) for s in list(venue.audit)[-100:]]})]
+        return [
+            (
+                kind,
+                {
+                    "isSnapshot": True,
+                    "steps": [step_json(venue, s) for s in list(venue.audit)[-100:]],
+                },
+            )
+        ]
     return []  # event streams: orderUpdates, userEvents, notification
 
 

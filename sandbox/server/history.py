@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import calendar
 from collections import deque
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from protocol import wire
 from sandbox.core import events as ev
@@ -30,8 +30,8 @@ def interval_start(interval: str, ts: int) -> tuple[int, int]:
     if length:
         start = ts - ts % length
         return start, start + length - 1
-    day = datetime.fromtimestamp(ts / 1000, tz=timezone.utc)
-    start = datetime(day.year, day.month, 1, tzinfo=timezone.utc)
+    day = datetime.fromtimestamp(ts / 1000, tz=UTC)
+    start = datetime(day.year, day.month, 1, tzinfo=UTC)
     days = calendar.monthrange(day.year, day.month)[1]
     start_ms = int(start.timestamp() * 1000)
     return start_ms, start_ms + days * DAY_MS - 1
@@ -168,8 +168,16 @@ class History:
                 _, close_ts = interval_start(interval, open_ts)
                 out.append(
                     wire.Candle(
-                        open_ts, close_ts, coin, interval, views.px(asset, o), views.px(asset, c),
-                        views.px(asset, h), views.px(asset, low), views.sz(asset, v), n,
+                        open_ts,
+                        close_ts,
+                        coin,
+                        interval,
+                        views.px(asset, o),
+                        views.px(asset, c),
+                        views.px(asset, h),
+                        views.px(asset, low),
+                        views.sz(asset, v),
+                        n,
                     )  # fmt: skip
                 )
         return out

@@ -28,7 +28,17 @@ Key = tuple
 class Session:
     """One websocket connection: its subscriptions and its outgoing queue."""
 
-    __slots__ = ("_event", "_writer", "cut_off", "hub", "last_sent", "limit", "queue", "subscriptions", "ws")
+    __slots__ = (
+        "_event",
+        "_writer",
+        "cut_off",
+        "hub",
+        "last_sent",
+        "limit",
+        "queue",
+        "subscriptions",
+        "ws",
+    )
 
     def __init__(self, ws: web.WebSocketResponse, hub: Hub, limit: int) -> None:
         self.ws = ws
@@ -52,7 +62,9 @@ class Session:
             self.cut_off = True
             self.queue.clear()
             self.hub.drop(self)
-            asyncio.get_running_loop().create_task(self._close(1008, b"too slow: messages not read"))
+            asyncio.get_running_loop().create_task(
+                self._close(1008, b"too slow: messages not read")
+            )
             return
         self.queue.append(frame)
         self._event.set()

@@ -22,7 +22,7 @@ PAGE = 500  # time-range queries
 FILLS_PAGE = 2_000
 
 
-class Unreadable(Exception):  # noqa: N818 - answered with HTTP 422
+class Unreadable(Exception):
     def __init__(self, detail: str = "") -> None:
         super().__init__(detail)
         self.text = UNREADABLE + (f": {detail}" if detail else "")
@@ -40,7 +40,9 @@ def _user(req: dict, field: str = "user") -> str:
 
 def _int(req: dict, field: str, default: Any = ...) -> Any:
     value = req.get(field, default)
-    if value is ... or (value is not None and (isinstance(value, bool) or not isinstance(value, int))):
+    if value is ... or (
+        value is not None and (isinstance(value, bool) or not isinstance(value, int))
+    ):
         raise Unreadable(f"{field}: expected an integer")
     return value
 
@@ -79,7 +81,11 @@ def open_orders(venue, user: str) -> list[wire.OpenOrder]:
 def spot_state(venue, user: str) -> dict:
     acct = venue.exchange.accounts.get(user)
     total = acct.spot if acct is not None else 0
-    return {"balances": [{"coin": "USDC", "token": 0, "hold": "0.0", "total": fmt_usdc(total), "entryNtl": "0.0"}]}
+    return {
+        "balances": [
+            {"coin": "USDC", "token": 0, "hold": "0.0", "total": fmt_usdc(total), "entryNtl": "0.0"}
+        ]
+    }
 
 
 def asset_ctxs(venue) -> list[wire.PerpAssetCtx]:
@@ -116,7 +122,12 @@ def aggregate_by_time(fills: list[wire.WsFill]) -> list[wire.WsFill]:
     from decimal import Decimal
 
     for fill in fills:
-        if out and out[-1].oid == fill.oid and out[-1].time == fill.time and out[-1].coin == fill.coin:
+        if (
+            out
+            and out[-1].oid == fill.oid
+            and out[-1].time == fill.time
+            and out[-1].coin == fill.coin
+        ):
             prev = out[-1]
             sz = Decimal(prev.sz) + Decimal(fill.sz)
             px = (Decimal(prev.px) * Decimal(prev.sz) + Decimal(fill.px) * Decimal(fill.sz)) / sz
@@ -278,7 +289,9 @@ def _ledger_updates(venue, req):
     history = venue.history.users.get(_user(req))
     if history is None:
         return []
-    return [e for e in history.ledger if e["time"] >= start and (end is None or e["time"] <= end)][:PAGE]
+    return [e for e in history.ledger if e["time"] >= start and (end is None or e["time"] <= end)][
+        :PAGE
+    ]
 
 
 def _user_fees(venue, req):
@@ -416,7 +429,12 @@ def _empty_list(venue, req):
 
 
 def _delegator_summary(venue, req):
-    return {"delegated": "0.0", "undelegated": "0.0", "totalPendingWithdrawal": "0.0", "nPendingWithdrawals": 0}
+    return {
+        "delegated": "0.0",
+        "undelegated": "0.0",
+        "totalPendingWithdrawal": "0.0",
+        "nPendingWithdrawals": 0,
+    }
 
 
 def _nothing(venue, req):

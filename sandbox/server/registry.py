@@ -21,7 +21,7 @@ MAX_NAMED_AGENTS = 3
 NONCES_KEPT = 100
 
 
-class Denied(Exception):  # noqa: N818 - an outcome: the request is answered with `text`
+class Denied(Exception):
     """The request is refused as a whole; `text` is the venue's response."""
 
     def __init__(self, text: str) -> None:
@@ -74,7 +74,9 @@ class Registry:
         return first
 
     def user_signer(self, action: dict, signature) -> str:
-        return signing.recover(signing.user_signed_digest(action), signing.parse_signature(signature))
+        return signing.recover(
+            signing.user_signed_digest(action), signing.parse_signature(signature)
+        )
 
     def acting_account(self, signer: str, vault: str | None, now: int) -> str:
         """The account an L1 action acts for; raises Denied."""
@@ -165,7 +167,9 @@ class Registry:
     # -- builders, sub-accounts ------------------------------------------------------------
 
     def approve_builder(self, user: str, builder: str, max_fee_rate: str) -> None:
-        self.builder_approvals.setdefault(user, {})[normalize(builder)] = parse_fee_rate(max_fee_rate)
+        self.builder_approvals.setdefault(user, {})[normalize(builder)] = parse_fee_rate(
+            max_fee_rate
+        )
 
     def builder_allowance(self, user: str, builder: str) -> int:
         return self.builder_approvals.get(user, {}).get(normalize(builder), 0)

@@ -97,7 +97,10 @@ class ServerThread:
         request = urllib.request.Request(
             self.url + path,
             data=json.dumps(payload).encode(),
-            headers={"Authorization": f"Bearer {self.admin_token}", "Content-Type": "application/json"},
+            headers={
+                "Authorization": f"Bearer {self.admin_token}",
+                "Content-Type": "application/json",
+            },
             method="POST",
         )
         with urllib.request.urlopen(request, timeout=30) as response:

@@ -32,8 +32,12 @@ class Venue:
         self.clock = clock if clock is not None else RealtimeClock()
         self.exchange = Exchange(config.exchange, start_ms=self.clock.now())
         self.views = Views(self.exchange)
-        self.history = History(self.views, config.history_fills, config.history_orders, config.history_ledger)
-        self.registry = Registry(self.exchange, config.chain, config.nonce_past_ms, config.nonce_future_ms)
+        self.history = History(
+            self.views, config.history_fills, config.history_orders, config.history_ledger
+        )
+        self.registry = Registry(
+            self.exchange, config.chain, config.nonce_past_ms, config.nonce_future_ms
+        )
         self.hub = Hub()
         self.audit: deque[ev.WaterfallStep] = deque(maxlen=AUDIT_KEPT)
         self.requests: dict[str, int] = {}  # actions per user, for userRateLimit
@@ -82,7 +86,11 @@ class Venue:
                     wire.OrderWithStatus(views.frontend_order(order), event.status, event.ts),
                     order.cloid,
                 )
-                hub.publish_lazy(("orderUpdates", order.user), "orderUpdates", lambda e=event: [views.ws_order(e)])
+                hub.publish_lazy(
+                    ("orderUpdates", order.user),
+                    "orderUpdates",
+                    lambda e=event: [views.ws_order(e)],
+                )
                 self._dirty_users[order.user] = None
             elif kind is ev.Funding:
                 entry = history.record_funding(event)
@@ -101,7 +109,9 @@ class Venue:
                 self._liquidated(event)
             elif kind is ev.NonUserCancel:
                 cancels = [{"coin": views.coins[a], "oid": oid} for a, oid in event.cancels]
-                hub.publish_lazy(("userEvents", event.user), "user", lambda c=cancels: {"nonUserCancel": c})
+                hub.publish_lazy(
+                    ("userEvents", event.user), "user", lambda c=cancels: {"nonUserCancel": c}
+                )
             elif kind is ev.Notification:
                 hub.publish_lazy(
                     ("notification", event.user), "notification",
@@ -129,7 +139,12 @@ class Venue:
         if kind == "deposit":
             delta = {"type": "deposit", "usdc": usdc}
         elif kind == "withdraw":
-            delta = {"type": "withdraw", "usdc": usdc, "nonce": event.action, "fee": fmt_usdc(event.fee)}
+            delta = {
+                "type": "withdraw",
+                "usdc": usdc,
+                "nonce": event.action,
+                "fee": fmt_usdc(event.fee),
+            }
         elif kind == "internalTransfer":
             delta = {"type": "internalTransfer", "usdc": usdc, "user": event.sender,
                      "destination": event.destination, "fee": "0.0"}  # fmt: skip

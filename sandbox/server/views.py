@@ -62,7 +62,9 @@ class Views:
         liquidation = None
         if fill.liquidation is not None:
             liq = fill.liquidation
-            liquidation = wire.WsLiquidation(liq.liquidated_user, units.fmt_px(liq.mark_px), liq.method)
+            liquidation = wire.WsLiquidation(
+                liq.liquidated_user, units.fmt_px(liq.mark_px), liq.method
+            )
         return wire.WsFill(
             self.coins[asset], units.fmt_px(fill.px), units.fmt_sz(fill.sz), side(fill.is_buy),
             fill.ts, units.fmt_sz(fill.start_position), fill.dir, fmt_usdc(fill.closed_pnl),
@@ -125,7 +127,9 @@ class Views:
         sides = []
         for book_side in (book.bids, book.asks):
             if n_sig_figs is None:
-                levels = [self.level(asset, px, total, n) for px, total, n in book_side.depth(depth)]
+                levels = [
+                    self.level(asset, px, total, n) for px, total, n in book_side.depth(depth)
+                ]
             else:
                 levels = self._aggregated(asset, book_side, n_sig_figs, mantissa, depth)
             sides.append(levels)
@@ -157,7 +161,9 @@ class Views:
         best = []
         for book_side in (book.bids, book.asks):
             level = book_side.best()
-            best.append(self.level(asset, level.px, level.total, len(level.orders)) if level else None)
+            best.append(
+                self.level(asset, level.px, level.total, len(level.orders)) if level else None
+            )
         return wire.Bbo(self.coins[asset], self.ex.ts, (best[0], best[1]))
 
     def mid(self, asset: int) -> str | None:
@@ -184,7 +190,11 @@ class Views:
     # -- contexts --------------------------------------------------------------------------
 
     def open_interest(self, asset: int) -> int:
-        return sum(a.positions[asset].size for a in self.ex.holders[asset].values() if a.positions[asset].size > 0)
+        return sum(
+            a.positions[asset].size
+            for a in self.ex.holders[asset].values()
+            if a.positions[asset].size > 0
+        )
 
     def asset_ctx(self, asset: int, stats) -> wire.PerpAssetCtx:
         ex = self.ex
@@ -261,13 +271,25 @@ class Views:
                 wire.AssetPosition(
                     "oneWay",
                     wire.Position(
-                        inst.name, units.fmt_sz(pos.size), leverage,
-                        units.fmt_avg_px(pos.entry_ntl, held), fmt_usdc(ntl),
+                        inst.name,
+                        units.fmt_sz(pos.size),
+                        leverage,
+                        units.fmt_avg_px(pos.entry_ntl, held),
+                        fmt_usdc(ntl),
                         fmt_usdc(pos.unrealized_pnl(mark)),
                         fmt_ratio(roe.numerator, roe.denominator, ROE_DECIMALS),
-                        None if liq is None else fmt_ratio(liq.numerator, liq.denominator * units.px_one, LIQ_PX_DECIMALS),
-                        fmt_usdc(used), inst.max_leverage,
-                        wire.CumFunding(fmt_usdc(paid_all), fmt_usdc(pos.funding_open), fmt_usdc(pos.funding_change)),
+                        None
+                        if liq is None
+                        else fmt_ratio(
+                            liq.numerator, liq.denominator * units.px_one, LIQ_PX_DECIMALS
+                        ),
+                        fmt_usdc(used),
+                        inst.max_leverage,
+                        wire.CumFunding(
+                            fmt_usdc(paid_all),
+                            fmt_usdc(pos.funding_open),
+                            fmt_usdc(pos.funding_change),
+                        ),
                     ),
                 )  # fmt: skip
             )

@@ -94,7 +94,9 @@ class WsEndpoint:
                 self.error(session, f"Already subscribed: {_json(message.subscription)}")
                 return
             if len(session.subscriptions) >= self.max_subscriptions:
-                self.error(session, f"Cannot track more than {self.max_subscriptions} subscriptions")
+                self.error(
+                    session, f"Cannot track more than {self.max_subscriptions} subscriptions"
+                )
                 return
             venue.hub.subscribe(session, key, echo)
         else:
@@ -104,7 +106,9 @@ class WsEndpoint:
             echo = session.subscriptions[key]
             venue.hub.unsubscribe(session, key)
         method = "subscribe" if subscribe else "unsubscribe"
-        session.send_obj({"channel": "subscriptionResponse", "data": {"method": method, "subscription": echo}})
+        session.send_obj(
+            {"channel": "subscriptionResponse", "data": {"method": method, "subscription": echo}}
+        )
         if subscribe:
             for channel, data in feeds.snapshot(venue, key):
                 session.send_obj({"channel": channel, "data": data})
@@ -114,9 +118,15 @@ class WsEndpoint:
         try:
             if request.type == "info":
                 data = info.answer(self.venue, request.payload)
-                response = {"type": "info", "payload": {"type": request.payload.get("type"), "data": data}}
+                response = {
+                    "type": "info",
+                    "payload": {"type": request.payload.get("type"), "data": data},
+                }
             else:
-                response = {"type": "action", "payload": self.exchange_api.handle_payload(request.payload)}
+                response = {
+                    "type": "action",
+                    "payload": self.exchange_api.handle_payload(request.payload),
+                }
         except info.Unreadable as unreadable:
             response = {"type": "error", "payload": f"422 Unprocessable Entity: {unreadable.text}"}
         session.send_obj({"channel": "post", "data": {"id": message.id, "response": response}})

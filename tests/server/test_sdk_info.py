@@ -16,7 +16,7 @@ def test_meta_is_read_by_the_sdk(info, sandbox):
         "maxLeverage": 40,
         "marginTableId": 56,
     }
-    assert [52, 54, 55, 56] == [t[0] for t in meta["marginTables"]]
+    assert [t[0] for t in meta["marginTables"]] == [52, 54, 55, 56]
     assert info.coin_to_asset["ETH"] == 1 and info.asset_to_sz_decimals[1] == 4
     assert info.spot_meta()["tokens"][0]["name"] == "USDC"
 
