@@ -178,7 +178,7 @@ class History:
                         views.px(asset, low),
                         views.sz(asset, v),
                         n,
-                    )  # fmt: skip
+                    )
                 )
         return out
 

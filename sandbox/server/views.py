@@ -291,7 +291,7 @@ class Views:
                             fmt_usdc(pos.funding_change),
                         ),
                     ),
-                )  # fmt: skip
+                )
             )
         return wire.ClearinghouseState(
             wire.MarginSummary(fmt_usdc(total_value), fmt_usdc(total_ntl), fmt_usdc(total_raw), fmt_usdc(total_used)),
