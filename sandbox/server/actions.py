@@ -113,22 +113,26 @@ class ExchangeApi:
             return err(EXPIRED)
         registry = self.registry
         try:
+            signature = signing.parse_signature(request.signature)
+        except signing.SignatureError as exc:
+            raise Unreadable(f"signature: {exc}") from None
+        try:
             if action["type"] in wire.USER_SIGNED:
                 if typed.hyperliquidChain not in self.chains:
                     return err(WRONG_CHAIN.format(chain=self.chains[0]))
                 if getattr(typed, "nonce", getattr(typed, "time", None)) != request.nonce:
                     return err("Invalid nonce: the action's nonce must equal the request's nonce")
-                signer = registry.user_signer(action, request.signature)
+                signer = registry.user_signer(action, signature)
                 user = registry.account_signer(signer)
             else:
                 signer = registry.l1_signer(
-                    action, request.nonce, request.vaultAddress, request.expiresAfter,
-                    request.signature, now,
+                    action, request.nonce, request.vaultAddress, request.expiresAfter, signature,
+                    now,
                 )  # fmt: skip
                 user = registry.acting_account(signer, vault, now)
             registry.check_nonce(signer, request.nonce, now)
-        except signing.SignatureError as exc:
-            return err(str(exc) if str(exc).endswith(".") else "Unable to recover signer.")
+        except signing.SignatureError:
+            return err("Unable to recover signer.")
         except Denied as denied:
             return err(denied.text)
         registry.use_nonce(signer, request.nonce)

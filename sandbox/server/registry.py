@@ -61,22 +61,23 @@ class Registry:
         agent = self.agents.get(address)
         return agent is not None and (agent.valid_until is None or agent.valid_until > now)
 
-    def l1_signer(self, action, nonce: int, vault: str | None, expires: int | None, signature,
-                  now: int) -> str:  # fmt: skip
-        raw = signing.parse_signature(signature)
-        connection = signing.action_hash(action, vault, nonce, expires)
+    def l1_signer(self, action, nonce: int, vault: str | None, expires: int | None,
+                  signature: bytes, now: int) -> str:  # fmt: skip
+        """The address that signed an L1 action (`signature`: 65 bytes r || s || v)."""
+        try:
+            connection = signing.action_hash(action, vault, nonce, expires)
+        except (ValueError, TypeError, OverflowError) as exc:  # msgpack cannot pack it
+            raise signing.SignatureError(str(exc)) from None
         first = None
         for source in self.sources:
-            address = signing.recover(signing.l1_digest(connection, source), raw)
+            address = signing.recover(signing.l1_digest(connection, source), signature)
             if self.known(address, now):
                 return address
             first = first or address
         return first
 
-    def user_signer(self, action: dict, signature) -> str:
-        return signing.recover(
-            signing.user_signed_digest(action), signing.parse_signature(signature)
-        )
+    def user_signer(self, action: dict, signature: bytes) -> str:
+        return signing.recover(signing.user_signed_digest(action), signature)
 
     def acting_account(self, signer: str, vault: str | None, now: int) -> str:
         """The account an L1 action acts for; raises Denied."""
