@@ -1,100 +1,77 @@
 """Subscriptions and fan-out to websocket clients.
 
-Each connection is a `Session` with a bounded queue of encoded frames and one writer task.
-A client that stops reading blocks only its own writer; when its queue passes the limit it
-is cut off, and nobody else waits (the pattern of websockets' broadcast note).
+A message for a subscription key is encoded once, framed once (server frames are unmasked
+and uncompressed, so the frame is the same for every client) and written straight into each
+subscriber's transport: no per-client task, no per-client copy. The transport's own buffer
+is the queue: a client that stops reading lets it grow, and once it passes
+`ws_buffer_limit` bytes the connection is dropped, without anybody else waiting (the
+approach of websockets' broadcast note).
 
 Subscriptions are keyed by their normalized form, e.g. ("l2Book", "BTC", None, None) or
-("userFills", "0xab..."). A message for a key is encoded once and the same bytes go into
-every subscriber's queue.
+("userFills", "0xab...").
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from protocol.wire import encoder
 
 Key = tuple
 
 
+def text_frame(payload: bytes) -> bytes:
+    """A complete websocket text frame, as a server sends it (FIN, unmasked)."""
+    n = len(payload)
+    if n < 126:
+        return bytes((0x81, n)) + payload
+    if n < 65_536:
+        return bytes((0x81, 126)) + n.to_bytes(2, "big") + payload
+    return bytes((0x81, 127)) + n.to_bytes(8, "big") + payload
+
+
 class Session:
-    """One websocket connection: its subscriptions and its outgoing queue."""
+    """One websocket connection: its subscriptions and its transport."""
 
-    __slots__ = (
-        "_event",
-        "_writer",
-        "cut_off",
-        "hub",
-        "last_sent",
-        "limit",
-        "queue",
-        "subscriptions",
-        "ws",
-    )
+    __slots__ = ("cut_off", "hub", "last_sent", "limit", "subscriptions", "transport", "ws")
 
-    def __init__(self, ws: web.WebSocketResponse, hub: Hub, limit: int) -> None:
+    def __init__(self, ws: web.WebSocketResponse, transport, hub: Hub, limit: int) -> None:
         self.ws = ws
+        self.transport = transport
         self.hub = hub
         self.limit = limit
-        self.queue: deque[bytes] = deque()
         self.subscriptions: dict[Key, dict] = {}  # key -> the subscription as acknowledged
         self.last_sent = time.monotonic()
         self.cut_off = False
-        self._event = asyncio.Event()
-        self._writer: asyncio.Task | None = None
 
-    def start(self) -> None:
-        self._writer = asyncio.get_running_loop().create_task(self._write())
-
-    def send(self, frame: bytes) -> None:
-        """Queue an encoded frame; a client too far behind is cut off."""
+    def write(self, frame: bytes) -> None:
+        """Write a complete frame; a client too far behind is dropped."""
         if self.cut_off:
             return
-        if len(self.queue) >= self.limit:
-            self.cut_off = True
-            self.queue.clear()
-            self.hub.drop(self)
-            asyncio.get_running_loop().create_task(
-                self._close(1008, b"too slow: messages not read")
-            )
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            self.drop()
             return
-        self.queue.append(frame)
-        self._event.set()
+        if transport.get_write_buffer_size() > self.limit:
+            self.drop()
+            transport.abort()  # too slow: the messages it has not read are given up
+            return
+        transport.write(frame)
+        self.last_sent = time.monotonic()
+
+    def send(self, payload: bytes) -> None:
+        self.write(text_frame(payload))
 
     def send_obj(self, obj: Any) -> None:
-        self.send(encoder.encode(obj))
+        self.write(text_frame(encoder.encode(obj)))
 
-    async def _write(self) -> None:
-        ws = self.ws
-        queue = self.queue
-        try:
-            while True:
-                await self._event.wait()
-                self._event.clear()
-                while queue:
-                    frame = queue.popleft()
-                    await ws.send_frame(frame, WSMsgType.TEXT)
-                    self.last_sent = time.monotonic()
-        except (ConnectionError, RuntimeError, asyncio.CancelledError):
-            return
-
-    async def _close(self, code: int, message: bytes) -> None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.ws.close(code=code, message=message), 1.0)
-
-    async def stop(self) -> None:
-        if self._writer is not None:
-            self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._writer
+    def drop(self) -> None:
+        self.cut_off = True
+        self.hub.drop(self)
 
 
 class Hub:
@@ -131,13 +108,13 @@ class Hub:
         return key in self.subscribers
 
     def publish(self, key: Key, channel: str, data: Any) -> None:
-        """Send {"channel", "data"} to every subscriber of `key`, encoded once."""
+        """Send {"channel", "data"} to every subscriber of `key`: encoded and framed once."""
         subs = self.subscribers.get(key)
         if not subs:
             return
-        frame = encoder.encode({"channel": channel, "data": data})
+        frame = text_frame(encoder.encode({"channel": channel, "data": data}))
         for session in list(subs):
-            session.send(frame)
+            session.write(frame)
 
     def publish_lazy(self, key: Key, channel: str, build: Callable[[], Any]) -> None:
         """`publish` when someone listens, building the data only then."""
@@ -151,6 +128,6 @@ class Hub:
         """Close the connections nothing was sent to for `idle_s` (the venue's timeout)."""
         now = time.monotonic()
         for session in list(self.sessions):
-            if now - session.last_sent > idle_s and not session.queue:
-                self.drop(session)
-                await session._close(1000, b"idle")
+            if now - session.last_sent > idle_s:
+                session.drop()
+                await session.ws.close(code=1000, message=b"idle")

@@ -29,18 +29,18 @@ class WsEndpoint:
         self.venue = venue
         self.exchange_api = exchange_api
         config = venue.config
-        self.queue_limit = config.ws_queue_limit
+        self.buffer_limit = config.ws_buffer_limit
         self.greeting = config.ws_greeting
         self.max_subscriptions = config.max_subscriptions
         self.max_message = config.max_body_bytes
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(max_msg_size=self.max_message, autoping=True)
+        # no compression: every client gets the same frame bytes
+        ws = web.WebSocketResponse(max_msg_size=self.max_message, autoping=True, compress=False)
         await ws.prepare(request)
         hub = self.venue.hub
-        session = Session(ws, hub, self.queue_limit)
+        session = Session(ws, request.transport, hub, self.buffer_limit)
         hub.add(session)
-        session.start()
         if self.greeting:
             session.send(GREETING)
         try:
@@ -55,7 +55,6 @@ class WsEndpoint:
                     break
         finally:
             hub.drop(session)
-            await session.stop()
             if not ws.closed:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(ws.close(), 1.0)

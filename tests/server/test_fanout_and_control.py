@@ -47,7 +47,7 @@ def test_a_client_that_stops_reading_is_cut_off_and_nobody_waits():
     """Two clients follow BTC's book. One stops reading: once the kernel's buffers and its
     queue are full it is disconnected; the other goes on receiving every book."""
     config = ServerConfig(
-        port=0, ws_queue_limit=20, block_ms=10_000, exchange=ExchangeConfig(mark_rule="oracle")
+        port=0, ws_buffer_limit=65_536, block_ms=10_000, exchange=ExchangeConfig(mark_rule="oracle")
     )
     sandbox = ServerThread(config, setup=lambda v: set_prices(v, PRICES)).start()
     venue = sandbox.venue
@@ -76,7 +76,7 @@ def test_a_client_that_stops_reading_is_cut_off_and_nobody_waits():
             wait_for(lambda: len(venue.hub.subscribers.get(("l2Book", "BTC", None, None), ())) == 2)
             received = 0
             for _ in range(2_000):
-                sandbox.call(churn, 10)  # bursts below the queue limit
+                sandbox.call(churn, 10)
                 while True:
                     try:
                         fast.recv(timeout=0.002)
