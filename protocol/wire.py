@@ -226,10 +226,11 @@ class Signature(Struct):
 
 
 class ExchangeRequest(Struct):
-    """The /exchange envelope. `action` stays a plain dict, in the key order received: its
-    signature is over exactly that."""
+    """The /exchange envelope. `action` stays raw JSON: its signature is over exactly what
+    was received (decoded to a dict in the key order received), and it is decoded a second
+    time into a typed `Action`."""
 
-    action: dict[str, Any]
+    action: msgspec.Raw
     nonce: int
     signature: dict[str, Any]
     vaultAddress: str | None = None
@@ -412,8 +413,12 @@ USER_SIGNED = frozenset(
 )
 
 
+action_decoder = msgspec.json.Decoder(Action)
+
+
 def to_action(action: dict[str, Any]) -> Action:
-    """The typed action; raises msgspec.ValidationError naming the offending field."""
+    """The typed action of a decoded dict; raises msgspec.ValidationError naming the
+    offending field."""
     return msgspec.convert(action, Action)
 
 
@@ -436,7 +441,7 @@ class WsPing(Struct, tag="ping", tag_field="method"):
 
 class WsPostRequest(Struct):
     type: Literal["info", "action"]
-    payload: dict[str, Any]
+    payload: msgspec.Raw
 
 
 class WsPost(Struct, tag="post", tag_field="method"):

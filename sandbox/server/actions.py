@@ -91,18 +91,11 @@ class ExchangeApi:
             raise Unreadable(str(exc)) from None
         return self.handle(request)
 
-    def handle_payload(self, payload: Any) -> dict:
-        try:
-            request = msgspec.convert(payload, wire.ExchangeRequest)
-        except msgspec.ValidationError as exc:
-            raise Unreadable(str(exc)) from None
-        return self.handle(request)
-
     def handle(self, request: wire.ExchangeRequest) -> dict:
-        action = request.action
         try:
-            typed = wire.to_action(action)
-        except msgspec.ValidationError as exc:
+            action = wire.any_decoder.decode(request.action)  # as received, for the signature
+            typed = wire.action_decoder.decode(request.action)
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
             raise Unreadable(str(exc)) from None
         try:
             vault = None if request.vaultAddress is None else normalize(request.vaultAddress)

@@ -105,7 +105,7 @@ def snapshot(venue, key: tuple) -> list[tuple[str, Any]]:
         return [(kind, state_feed(venue, key))]
     user = key[1] if len(key) > 1 else None
     if kind == "userFills":
-        fills = list(reversed(history.user(user).fills))[:2_000] if user in history.users else []
+        fills = list(reversed(history.fills(user)))[:2_000]
         return [("userFills", {"isSnapshot": True, "user": user, "fills": fills})]
     if kind == "userFundings":
         fundings = list(history.user(user).funding) if user in history.users else []
@@ -121,7 +121,7 @@ def snapshot(venue, key: tuple) -> list[tuple[str, Any]]:
     if kind == "twapStates":
         return [(kind, {"dex": "", "user": user, "states": []})]
     if kind == "userHistoricalOrders":
-        orders = list(reversed(history.user(user).orders)) if user in history.users else []
+        orders = history.orders(user)
         return [(kind, {"isSnapshot": True, "user": user, "orderHistory": orders})]
     if kind == "sandboxWaterfall":
         from sandbox.server.audit import step_json

@@ -37,24 +37,30 @@ def interval_start(interval: str, ts: int) -> tuple[int, int]:
     return start_ms, start_ms + days * DAY_MS - 1
 
 
+OrderRecord = tuple  # (ev.OrderView, status, status time)
+
+
 class UserHistory:
+    """Kept as the core's events; formatted only when asked for."""
+
     __slots__ = ("cloids", "fills", "funding", "ledger", "orders", "statuses")
 
     def __init__(self, fills: int, orders: int, ledger: int) -> None:
-        self.fills: deque[wire.WsFill] = deque(maxlen=fills)  # oldest first
-        self.orders: deque[wire.OrderWithStatus] = deque(maxlen=orders)
-        self.statuses: dict[int, wire.OrderWithStatus] = {}  # latest status by oid
+        self.fills: deque[ev.Fill] = deque(maxlen=fills)  # oldest first
+        self.orders: deque[OrderRecord] = deque(maxlen=orders)
+        self.statuses: dict[int, OrderRecord] = {}  # latest status by oid
         self.cloids: dict[str, int] = {}
         self.funding: deque[dict] = deque(maxlen=ledger)
         self.ledger: deque[dict] = deque(maxlen=ledger)
 
 
 class CoinHistory:
-    __slots__ = ("candles", "day", "funding", "marks", "trades")
+    __slots__ = ("candles", "current", "day", "funding", "marks", "trades")
 
     def __init__(self) -> None:
-        self.trades: deque[wire.WsTrade] = deque(maxlen=1_000)
+        self.trades: deque[ev.Trade] = deque(maxlen=1_000)
         self.candles: dict[str, dict[int, list]] = {i: {} for i in INTERVALS}
+        self.current: dict[str, tuple[int, list]] = {}  # interval -> (close time, candle)
         self.funding: deque[dict] = deque(maxlen=10_000)
         self.day: deque[tuple[int, int, int]] = deque()  # (ts, notional, size) of 24 h
         self.marks: deque[tuple[int, int]] = deque()  # (minute, mark) over 24 h
@@ -75,23 +81,29 @@ class History:
 
     # -- recording -------------------------------------------------------------------------
 
-    def record_fill(self, fill: wire.WsFill, user: str) -> None:
-        self.user(user).fills.append(fill)
+    def record_fill(self, fill: ev.Fill) -> None:
+        self.user(fill.user).fills.append(fill)
 
-    def record_trade(self, trade: ev.Trade, wire_trade: wire.WsTrade) -> None:
+    def record_trade(self, trade: ev.Trade) -> None:
         coin = self.coins[trade.asset]
-        coin.trades.append(wire_trade)
+        coin.trades.append(trade)
         ts, px, sz = trade.ts, trade.px, trade.sz
         coin.day.append((ts, px * sz, sz))
         while coin.day and coin.day[0][0] <= ts - DAY_MS:
             coin.day.popleft()
+        current = coin.current
         for interval, candles in coin.candles.items():
-            start, _ = interval_start(interval, ts)
-            candle = candles.get(start)
-            if candle is None:
-                candle = candles[start] = [px, px, px, px, 0, 0]  # o c h l v n
-                if len(candles) > CANDLES_KEPT:
-                    del candles[next(iter(candles))]
+            open_candle = current.get(interval)
+            if open_candle is not None and ts <= open_candle[0]:
+                candle = open_candle[1]
+            else:
+                start, end = interval_start(interval, ts)
+                candle = candles.get(start)
+                if candle is None:
+                    candle = candles[start] = [px, px, px, px, 0, 0]  # o c h l v n
+                    if len(candles) > CANDLES_KEPT:
+                        del candles[next(iter(candles))]
+                current[interval] = (end, candle)
             candle[1] = px
             if px > candle[2]:
                 candle[2] = px
@@ -108,15 +120,17 @@ class History:
         while len(marks) > 1 and marks[1][0] <= ts - DAY_MS:
             marks.popleft()
 
-    def record_order(self, user: str, entry: wire.OrderWithStatus, cloid: str | None) -> None:
-        history = self.user(user)
-        history.orders.append(entry)
+    def record_order(self, update: ev.OrderUpdate) -> None:
+        view = update.order
+        history = self.user(view.user)
+        record = (view, update.status, update.ts)
+        history.orders.append(record)
         statuses = history.statuses
-        statuses[entry.order.oid] = entry
+        statuses[view.oid] = record
         if len(statuses) > 10 * history.orders.maxlen:
             del statuses[next(iter(statuses))]
-        if cloid is not None:
-            history.cloids[cloid] = entry.order.oid
+        if view.cloid is not None:
+            history.cloids[view.cloid] = view.oid
 
     def record_funding(self, funding: ev.Funding) -> dict:
         asset = funding.asset
@@ -147,6 +161,29 @@ class History:
         return entry
 
     # -- reading ---------------------------------------------------------------------------
+
+    def fills(self, user: str, start: int = 0, end: int | None = None) -> list[wire.WsFill]:
+        """A user's fills in time order, formatted."""
+        history = self.users.get(user)
+        if history is None:
+            return []
+        fill = self.views.fill
+        return [fill(f) for f in history.fills if f.ts >= start and (end is None or f.ts <= end)]
+
+    def order(self, record: OrderRecord) -> wire.OrderWithStatus:
+        view, status, ts = record
+        return wire.OrderWithStatus(self.views.frontend_order(view), status, ts)
+
+    def orders(self, user: str) -> list[wire.OrderWithStatus]:
+        """A user's order statuses, newest first, formatted."""
+        history = self.users.get(user)
+        if history is None:
+            return []
+        return [self.order(r) for r in reversed(history.orders)]
+
+    def trades(self, asset: int) -> list[wire.WsTrade]:
+        trade = self.views.trade
+        return [trade(t) for t in self.coins[asset].trades]
 
     def day(self, asset: int, now: int) -> tuple[int, int, int | None]:
         """(notional, base volume, price 24 h ago) of the last 24 hours."""

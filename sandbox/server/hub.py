@@ -78,6 +78,7 @@ class Hub:
     def __init__(self) -> None:
         self.sessions: dict[Session, None] = {}
         self.subscribers: dict[Key, dict[Session, None]] = {}
+        self.published = 0  # frames written to subscribers (for benchmarks and stats)
 
     def add(self, session: Session) -> None:
         self.sessions[session] = None
@@ -115,6 +116,7 @@ class Hub:
         frame = text_frame(encoder.encode({"channel": channel, "data": data}))
         for session in list(subs):
             session.write(frame)
+        self.published += len(subs)
 
     def publish_lazy(self, key: Key, channel: str, build: Callable[[], Any]) -> None:
         """`publish` when someone listens, building the data only then."""

@@ -205,43 +205,34 @@ def _order_status(venue, req):
         oid = history.cloids.get(oid.lower()) if history is not None else None
     elif isinstance(oid, bool) or not isinstance(oid, int):
         raise Unreadable("oid: expected an integer or a cloid")
-    entry = history.statuses.get(oid) if history is not None and oid is not None else None
-    if entry is None:
+    record = history.statuses.get(oid) if history is not None and oid is not None else None
+    if record is None:
         return {"status": "unknownOid"}
     acct = venue.exchange.accounts.get(user)
     live = acct.orders.get(oid) if acct is not None else None
     if live is not None:  # still open: as it stands now (partly filled, triggered...)
-        views = venue.views
-        entry = wire.OrderWithStatus(views.frontend_order(views.live_view(live)), entry.status,
-                                     entry.statusTimestamp)  # fmt: skip
-    return {"status": "order", "order": entry}
+        record = (venue.views.live_view(live), record[1], record[2])
+    return {"status": "order", "order": venue.history.order(record)}
 
 
 def _user_fills(venue, req):
-    history = venue.history.users.get(_user(req))
-    if history is None:
-        return []
-    fills = list(reversed(history.fills))
+    fills = venue.history.fills(_user(req))
     if req.get("aggregateByTime"):
-        fills = list(reversed(aggregate_by_time(list(reversed(fills)))))
-    return fills[:FILLS_PAGE]
+        fills = aggregate_by_time(fills)
+    return list(reversed(fills))[:FILLS_PAGE]
 
 
 def _user_fills_by_time(venue, req):
     start = _int(req, "startTime")
     end = _int(req, "endTime", None)
-    history = venue.history.users.get(_user(req))
-    if history is None:
-        return []
-    fills = [f for f in history.fills if f.time >= start and (end is None or f.time <= end)]
+    fills = venue.history.fills(_user(req), start, end)
     if req.get("aggregateByTime"):
         fills = aggregate_by_time(fills)
     return fills[:FILLS_PAGE] if not req.get("reversed") else list(reversed(fills))[:FILLS_PAGE]
 
 
 def _historical_orders(venue, req):
-    history = venue.history.users.get(_user(req))
-    return list(reversed(history.orders))[:2_000] if history is not None else []
+    return venue.history.orders(_user(req))[:2_000]
 
 
 def _candle_snapshot(venue, req):
@@ -334,7 +325,7 @@ def _exchange_status(venue, req):
 
 def _recent_trades(venue, req):
     asset = _coin(venue, req)
-    return list(venue.history.coins[asset].trades)[-500:] if asset is not None else []
+    return venue.history.trades(asset)[-500:] if asset is not None else []
 
 
 def _predicted_fundings(venue, req):

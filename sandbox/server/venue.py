@@ -64,28 +64,22 @@ class Venue:
 
     def _dispatch(self, events: list) -> None:
         views, history, hub = self.views, self.history, self.hub
-        user_fills: dict[str, list[wire.WsFill]] = {}
+        user_fills: dict[str, list[ev.Fill]] = {}
         for event in events:
             kind = type(event)
             if kind is ev.Trade:
                 asset = event.asset
-                trade = views.trade(event)
-                history.record_trade(event, trade)
-                self._trades.setdefault(asset, []).append(trade)
+                history.record_trade(event)
+                self._trades.setdefault(asset, []).append(event)
                 self._dirty_books.add(asset)
                 for fill in event.fills():
-                    wire_fill = views.fill(fill)
-                    history.record_fill(wire_fill, fill.user)
-                    user_fills.setdefault(fill.user, []).append(wire_fill)
+                    history.record_fill(fill)
+                    user_fills.setdefault(fill.user, []).append(fill)
                     self._dirty_users[fill.user] = None
             elif kind is ev.OrderUpdate:
                 order = event.order
                 self._dirty_books.add(order.asset)
-                history.record_order(
-                    order.user,
-                    wire.OrderWithStatus(views.frontend_order(order), event.status, event.ts),
-                    order.cloid,
-                )
+                history.record_order(event)
                 hub.publish_lazy(
                     ("orderUpdates", order.user),
                     "orderUpdates",
@@ -128,10 +122,10 @@ class Venue:
             elif kind is ev.LeverageChanged:
                 self._dirty_users[event.user] = None
         for user, fills in user_fills.items():
-            hub.publish_lazy(("userEvents", user), "user", lambda f=fills: {"fills": f})
-            hub.publish_lazy(
-                ("userFills", user), "userFills", lambda f=fills, u=user: {"user": u, "fills": f}
-            )
+            if hub.wanted(("userEvents", user)) or hub.wanted(("userFills", user)):
+                wire_fills = [views.fill(f) for f in fills]
+                hub.publish(("userEvents", user), "user", {"fills": wire_fills})
+                hub.publish(("userFills", user), "userFills", {"user": user, "fills": wire_fills})
 
     def _ledger(self, event: ev.Ledger) -> None:
         kind = event.kind
@@ -211,7 +205,7 @@ class Venue:
             )  # fmt: skip
         for asset, batch in sorted(trades.items()):
             coin = views.coins[asset]
-            hub.publish(("trades", coin), "trades", batch)
+            hub.publish_lazy(("trades", coin), "trades", lambda b=batch: [views.trade(t) for t in b])
             for key in hub.keys("candle"):
                 if key[1] == coin:
                     candle = self.history.current_candle(asset, key[2], now)

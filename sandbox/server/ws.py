@@ -116,15 +116,14 @@ class WsEndpoint:
         request = message.request
         try:
             if request.type == "info":
-                data = info.answer(self.venue, request.payload)
-                response = {
-                    "type": "info",
-                    "payload": {"type": request.payload.get("type"), "data": data},
-                }
+                payload = wire.any_decoder.decode(request.payload)
+                data = info.answer(self.venue, payload)
+                kind = payload.get("type") if isinstance(payload, dict) else None
+                response = {"type": "info", "payload": {"type": kind, "data": data}}
             else:
                 response = {
                     "type": "action",
-                    "payload": self.exchange_api.handle_payload(request.payload),
+                    "payload": self.exchange_api.handle_body(request.payload),
                 }
         except info.Unreadable as unreadable:
             response = {"type": "error", "payload": f"422 Unprocessable Entity: {unreadable.text}"}
