@@ -205,7 +205,9 @@ class Venue:
             )  # fmt: skip
         for asset, batch in sorted(trades.items()):
             coin = views.coins[asset]
-            hub.publish_lazy(("trades", coin), "trades", lambda b=batch: [views.trade(t) for t in b])
+            hub.publish_lazy(
+                ("trades", coin), "trades", lambda b=batch: [views.trade(t) for t in b]
+            )
             for key in hub.keys("candle"):
                 if key[1] == coin:
                     candle = self.history.current_candle(asset, key[2], now)
