@@ -77,7 +77,9 @@ async def drive(venue: Venue, every: float, report_after: float, subscribers: in
     while sum(1 for s in venue.hub.sessions if len(s.subscriptions) == 2) < subscribers:
         await asyncio.sleep(0.05)
     await asyncio.sleep(1.0)  # let every snapshot go out
-    start, published = time.perf_counter(), venue.hub.published
+    hub = venue.hub
+    print(json.dumps({"window": "open"}), flush=True)
+    start, published, published_bytes = time.perf_counter(), hub.published, hub.published_bytes
     i = 0
     while time.perf_counter() - start < report_after:
         i += 1
@@ -86,8 +88,9 @@ async def drive(venue: Venue, every: float, report_after: float, subscribers: in
         venue.apply(cmd.PlaceOrders(taker, (cmd.OrderSpec(0, False, px, 100, tif="Ioc"),)))
         await asyncio.sleep(every)
     elapsed = time.perf_counter() - start
-    print(json.dumps({"frames": venue.hub.published - published, "seconds": elapsed,
-                      "sessions": len(venue.hub.sessions)}), flush=True)  # fmt: skip
+    print(json.dumps({"frames": hub.published - published, "seconds": elapsed,
+                      "bytes": hub.published_bytes - published_bytes,
+                      "sessions": len(hub.sessions)}), flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

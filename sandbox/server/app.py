@@ -91,8 +91,13 @@ def _background(venue: Venue):
     config = venue.config
 
     async def every(seconds: float, step) -> None:
+        """Run `step` at a fixed rate; a step that overruns delays the next one, and the
+        ticks missed meanwhile are skipped rather than run in a burst."""
+        loop = asyncio.get_running_loop()
+        due = loop.time() + seconds
         while True:
-            await asyncio.sleep(seconds)
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            due = max(due + seconds, loop.time())
             try:
                 result = step()
                 if asyncio.iscoroutine(result):

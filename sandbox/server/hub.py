@@ -1,9 +1,11 @@
 """Subscriptions and fan-out to websocket clients.
 
 A message for a subscription key is encoded once, framed once (server frames are unmasked
-and uncompressed, so the frame is the same for every client) and written straight into each
-subscriber's transport: no per-client task, no per-client copy. The transport's own buffer
-is the queue: a client that stops reading lets it grow, and once it passes
+and uncompressed, so the frame is the same for every client) and queued, by reference, on
+each subscriber; `deliver()` (called at the end of each command and each block) writes each
+session's queued frames into its transport in one write: one system call per client per
+block rather than one per message, no per-client task, no per-client copy of a message. The
+transport's own buffer is the queue: a client that stops reading lets it grow, and once it passes
 `ws_buffer_limit` bytes the connection is dropped, without anybody else waiting (the
 approach of websockets' broadcast note).
 
@@ -37,7 +39,9 @@ def text_frame(payload: bytes) -> bytes:
 class Session:
     """One websocket connection: its subscriptions and its transport."""
 
-    __slots__ = ("cut_off", "hub", "last_sent", "limit", "subscriptions", "transport", "ws")
+    __slots__ = (
+        "cut_off", "hub", "last_sent", "limit", "pending", "subscriptions", "transport", "ws",
+    )  # fmt: skip
 
     def __init__(self, ws: web.WebSocketResponse, transport, hub: Hub, limit: int) -> None:
         self.ws = ws
@@ -47,9 +51,11 @@ class Session:
         self.subscriptions: dict[Key, dict] = {}  # key -> the subscription as acknowledged
         self.last_sent = time.monotonic()
         self.cut_off = False
+        self.pending: list[bytes] = []  # frames published to it, not yet delivered
 
-    def write(self, frame: bytes) -> None:
-        """Write a complete frame; a client too far behind is dropped."""
+    def write(self, frame: bytes, now: float | None = None) -> None:
+        """Write a complete frame (after anything still pending); a client too far behind
+        is dropped."""
         if self.cut_off:
             return
         transport = self.transport
@@ -60,8 +66,20 @@ class Session:
             self.drop()
             transport.abort()  # too slow: the messages it has not read are given up
             return
+        if self.pending:
+            self.pending.append(frame)
+            frame = b"".join(self.pending)
+            self.pending.clear()
         transport.write(frame)
-        self.last_sent = time.monotonic()
+        self.last_sent = time.monotonic() if now is None else now
+
+    def flush(self, now: float | None = None) -> None:
+        """Write what was published to it since the last delivery."""
+        pending = self.pending
+        if pending:
+            frame = pending[0] if len(pending) == 1 else b"".join(pending)
+            pending.clear()
+            self.write(frame, now)
 
     def send(self, payload: bytes) -> None:
         self.write(text_frame(payload))
@@ -78,7 +96,9 @@ class Hub:
     def __init__(self) -> None:
         self.sessions: dict[Session, None] = {}
         self.subscribers: dict[Key, dict[Session, None]] = {}
-        self.published = 0  # frames written to subscribers (for benchmarks and stats)
+        self.published = 0  # frames published to subscribers (for benchmarks and stats)
+        self.published_bytes = 0
+        self._pending: dict[Session, None] = {}  # sessions with frames queued
 
     def add(self, session: Session) -> None:
         self.sessions[session] = None
@@ -92,6 +112,7 @@ class Hub:
                 if not subs:
                     del self.subscribers[key]
         session.subscriptions.clear()
+        session.pending.clear()
 
     def subscribe(self, session: Session, key: Key, echo: dict) -> None:
         session.subscriptions[key] = echo
@@ -114,9 +135,22 @@ class Hub:
         if not subs:
             return
         frame = text_frame(encoder.encode({"channel": channel, "data": data}))
-        for session in list(subs):
-            session.write(frame)
+        pending = self._pending
+        for session in subs:
+            session.pending.append(frame)
+            pending[session] = None
         self.published += len(subs)
+        self.published_bytes += len(frame) * len(subs)
+
+    def deliver(self) -> None:
+        """Write every session's queued frames, one write per session."""
+        pending = self._pending
+        if not pending:
+            return
+        self._pending = {}
+        now = time.monotonic()
+        for session in pending:
+            session.flush(now)
 
     def publish_lazy(self, key: Key, channel: str, build: Callable[[], Any]) -> None:
         """`publish` when someone listens, building the data only then."""

@@ -57,6 +57,7 @@ class Venue:
         """Apply `command` now (or at `ts`, which must not be in the venue's past)."""
         events = self.exchange.apply(command, self.now() if ts is None else ts)
         self._dispatch(events)
+        self.hub.deliver()
         return events
 
     def tick(self) -> list:
@@ -219,6 +220,7 @@ class Venue:
                 self._last_mids = mids
                 hub.publish(("allMids",), "allMids", {"mids": mids})
         self._flush_user_state(users, moved)
+        hub.deliver()
 
     def _flush_user_state(self, users: dict[str, None], moved: bool) -> None:
         """State feeds (clearinghouseState, webData2, activeAssetData, openOrders) of the
