@@ -1,22 +1,189 @@
-"""`python -m sandbox`: run the exchange core's walkthrough."""
+"""`python -m sandbox`: serve the exchange, or play the core's walkthrough.
+
+python -m sandbox [serve] [--host H] [--port P] [--admin-token T] [--chain C] ...
+python -m sandbox walkthrough
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import signal
+import sys
 
-from sandbox.walkthrough import run
+from protocol import signing
+from protocol.numbers import DecimalSyntaxError
+from sandbox.core import commands as cmd
+from sandbox.core.config import ExchangeConfig
+from sandbox.core.units import parse_usdc
+from sandbox.server.config import ServerConfig
+
+# Where the oracle opens when nothing else is said (BTC, ETH, SOL, kPEPE).
+OPENING_PRICES = {"BTC": "60000", "ETH": "3000", "SOL": "150", "kPEPE": "0.012"}
+DEMO_WALLETS = 3
 
 
-def main(argv: list[str] | None = None) -> None:
+def demo_key(i: int) -> bytes:
+    """The private key of demo wallet `i`: fixed, so that bots can keep it in their config.
+    These keys are public; they are good for nothing but this sandbox."""
+    return signing.keccak(f"adl-sandbox demo wallet {i}".encode())
+
+
+def _prices(items: list[str]) -> dict[str, str]:
+    prices = dict(OPENING_PRICES)
+    for item in items:
+        coin, sep, px = item.partition("=")
+        if not sep:
+            raise argparse.ArgumentTypeError(f"--price takes COIN=PX, not {item!r}")
+        prices[coin] = px
+    return prices
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m sandbox",
         description=(
-            "adl-sandbox: a local exchange that speaks Hyperliquid's API. This version runs a "
-            "short deterministic session on the exchange core and prints it."
+            "adl-sandbox: a local exchange that speaks Hyperliquid's API (/info, /exchange, "
+            "/ws) and liquidates and auto-deleverages on demand. Without a command, serves."
         ),
     )
-    parser.parse_args(argv)
-    run()
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve", help="serve the exchange (the default)", description="Serve the exchange."
+    )
+    _serve_options(serve)
+    commands.add_parser(
+        "walkthrough",
+        help="play a short narrated session on the exchange core",
+        description="Play a short deterministic session on the exchange core and print it: "
+        "trades, funding, a crash and a backstop liquidation.",
+    )
+    return parser
+
+
+def _serve_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=3001, help="port (3001, the SDK's LOCAL_API_URL; 0: any)"
+    )
+    parser.add_argument("--admin-token", help="the control plane's token (default: random)")
+    parser.add_argument(
+        "--chain",
+        choices=("auto", "testnet", "mainnet"),
+        default="auto",
+        help="the signatures accepted: testnet ('b'), mainnet ('a') or either (auto)",
+    )
+    parser.add_argument(
+        "--block-ms", type=int, default=100, help="market data is published once a block (100)"
+    )
+    parser.add_argument(
+        "--mark",
+        choices=("venue", "oracle"),
+        default="venue",
+        help="the mark price: the venue's median rule, or the oracle price",
+    )
+    parser.add_argument(
+        "--price",
+        action="append",
+        default=[],
+        metavar="COIN=PX",
+        help="the oracle's opening price of a coin (repeatable; defaults: "
+        + ", ".join(f"{c}={p}" for c, p in OPENING_PRICES.items())
+        + ")",
+    )
+    parser.add_argument(
+        "--demo-usdc",
+        default="100000",
+        help=f"what each of the {DEMO_WALLETS} demo wallets holds at start (100000)",
+    )
+
+
+async def serve(args: argparse.Namespace) -> None:
+    from sandbox.server.app import serve as start
+    from sandbox.server.venue import Venue
+
+    config = ServerConfig(
+        host=args.host,
+        port=args.port,
+        admin_token=args.admin_token,
+        chain=args.chain,
+        block_ms=args.block_ms,
+        exchange=ExchangeConfig(mark_rule=args.mark),
+    )
+    venue = Venue(config)
+    ex = venue.exchange
+    oracle = []
+    for coin, px in _prices(args.price).items():
+        instrument = ex.by_name.get(coin)
+        if instrument is None:
+            sys.exit(f"--price: no coin {coin!r} (coins: {', '.join(ex.by_name)})")
+        try:
+            oracle.append((instrument.asset, instrument.units.parse_px(px)))
+        except (DecimalSyntaxError, ValueError) as exc:
+            sys.exit(f"--price {coin}={px}: {exc}")
+    venue.apply(cmd.SetOracle(tuple(oracle)))
+    try:
+        usdc = parse_usdc(args.demo_usdc)
+    except (DecimalSyntaxError, ValueError):
+        sys.exit(f"--demo-usdc: not an amount: {args.demo_usdc!r}")
+    wallets = [(signing.address_of(demo_key(i)), demo_key(i)) for i in range(1, DEMO_WALLETS + 1)]
+    for address, _ in wallets:
+        if usdc > 0:
+            venue.apply(cmd.Deposit(address, usdc))
+    try:
+        server = await start(venue)
+    except OSError as exc:
+        sys.exit(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+    print(_banner(server.url, server.admin_token, wallets, args.demo_usdc), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    print("stopping", flush=True)
+    await server.close()
+
+
+def _banner(url: str, token: str, wallets: list[tuple[str, bytes]], usdc: str) -> str:
+    lines = [
+        f"adl-sandbox serving Hyperliquid's API on {url}  (/info, /exchange, /ws)",
+        f"admin token (Authorization: Bearer ...): {token}",
+        f"demo wallets, {usdc} USDC each:",
+        *(f"  {address}  key 0x{key.hex()}" for address, key in wallets),
+        "",
+        "try it with the official SDK:",
+        "",
+        "  import eth_account",
+        "  from hyperliquid.exchange import Exchange",
+        "  from hyperliquid.info import Info",
+        f'  url = "{url}"',
+        f'  wallet = eth_account.Account.from_key("0x{wallets[0][1].hex()}")',
+        "  exchange = Exchange(wallet, url)",
+        '  print(exchange.order("BTC", True, 0.01, 59000, {"limit": {"tif": "Gtc"}}))',
+        "  print(Info(url, skip_ws=True).user_state(wallet.address))",
+        "",
+        "new funded account:",
+        f"  curl -s -X POST {url}/sandbox/accounts -H 'Authorization: Bearer {token}' "
+        """-d '{"usdc": "10000"}'""",
+        "",
+        "Ctrl-C stops it.",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv.insert(0, "serve")  # the default command
+    args = _parser().parse_args(argv)
+    if args.command == "walkthrough":
+        from sandbox.walkthrough import run
+
+        run()
+        return
+    asyncio.run(serve(args))
 
 
 if __name__ == "__main__":
