@@ -33,6 +33,9 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
     history_fills: int = 10_000  # per user, as far back as the venue serves
     history_orders: int = 2_000
     history_ledger: int = 2_000
+    # Check every invariant of the core after every command (for tests: a broken one raises
+    # InvariantError out of the request and is kept in `Venue.invariant_failures`).
+    validate_each_command: bool = False
     exchange: ExchangeConfig = msgspec.field(default_factory=ExchangeConfig)
 
     def __post_init__(self) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from protocol import wire
 from sandbox.core import commands as cmd
 from sandbox.core import events as ev
+from sandbox.core.errors import InvariantError
 from sandbox.core.exchange import Exchange
 from sandbox.core.units import fmt_usdc
 from sandbox.server.clock import RealtimeClock
@@ -47,6 +48,8 @@ class Venue:
         self._marks_moved = False
         self._last_mids: dict[str, str] = {}
         self._last_bbo: dict[int, Any] = {}
+        self._validate = config.validate_each_command
+        self.invariant_failures: list[str] = []
 
     # -- applying commands -----------------------------------------------------------------
 
@@ -56,6 +59,12 @@ class Venue:
     def apply(self, command, ts: int | None = None) -> list:
         """Apply `command` now (or at `ts`, which must not be in the venue's past)."""
         events = self.exchange.apply(command, self.now() if ts is None else ts)
+        if self._validate:
+            try:
+                self.exchange.validate()
+            except InvariantError as broken:
+                self.invariant_failures.append(f"after {command!r}: {broken}")
+                raise
         self._dispatch(events)
         self.hub.deliver()
         return events

@@ -50,15 +50,25 @@ class Trader:
 
 def start(**exchange) -> ServerThread:
     exchange.setdefault("mark_rule", "oracle")
-    config = ServerConfig(port=0, block_ms=20, tick_ms=50, exchange=ExchangeConfig(**exchange))
+    config = ServerConfig(port=0, block_ms=20, tick_ms=50, validate_each_command=True,
+                          exchange=ExchangeConfig(**exchange))  # fmt: skip
     return ServerThread(config, setup=lambda venue: set_prices(venue, PRICES)).start()
+
+
+def finish(sandbox: ServerThread) -> None:
+    """Stop the server; every invariant held after every command it applied."""
+    try:
+        assert sandbox.venue.invariant_failures == []
+        sandbox.call(sandbox.venue.exchange.validate)
+    finally:
+        sandbox.stop()
 
 
 @pytest.fixture
 def sandbox():
     server = start()
     yield server
-    server.stop()
+    finish(server)
 
 
 @pytest.fixture

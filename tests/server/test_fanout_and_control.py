@@ -15,6 +15,7 @@ from websockets.sync.client import connect
 
 from sandbox.core import commands as cmd
 from sandbox.core.config import ExchangeConfig
+from sandbox.core.errors import InvariantError
 from sandbox.server.config import ServerConfig
 from sandbox.server.thread import ServerThread
 from tests.server.conftest import PRICES, set_prices, wait_for
@@ -170,3 +171,25 @@ def test_chain_setting_recovers_only_that_source():
         testnet_signed = Exchange(eth_account.Account.from_key(key), sandbox.url)  # signs "b"
         response = testnet_signed.order("ETH", True, 0.01, 2900.0, {"limit": {"tif": "Gtc"}})
         assert response["status"] == "err" and address not in response["response"]
+
+
+def test_a_broken_invariant_is_caught_after_the_command_that_breaks_it(sandbox, trader):
+    """The suite's servers check every invariant after every command; the check can fail."""
+    alice = trader("1000")
+    venue = sandbox.venue
+
+    def corrupt_then_apply() -> str:  # on the server's loop: no other command in between
+        account = venue.exchange.accounts[alice.address]
+        account.raw += 1  # a micro-USDC from nowhere
+        try:
+            venue.apply(cmd.Tick())
+        except InvariantError as caught:
+            return str(caught)
+        finally:
+            account.raw -= 1
+        return "not caught"
+
+    caught = sandbox.call(corrupt_then_apply)
+    assert caught != "not caught"
+    assert len(venue.invariant_failures) == 1 and "Tick" in venue.invariant_failures[0]
+    venue.invariant_failures.clear()  # repaired, so that the fixture's own check passes

@@ -10,7 +10,7 @@ from hyperliquid.info import Info
 from websockets.sync.client import connect
 
 from sandbox.core import commands as cmd
-from tests.server.conftest import Trader, oracle, start, wait_for
+from tests.server.conftest import Trader, finish, oracle, start, wait_for
 
 
 class Inbox:
@@ -155,7 +155,7 @@ def test_a_liquidation_and_an_adl_reach_each_user():
     finally:
         for info in infos:
             info.disconnect_websocket()
-        sandbox.stop()
+        finish(sandbox)
 
 
 def test_a_market_liquidation_reaches_the_liquidated_user_and_the_maker():
@@ -192,7 +192,7 @@ def test_a_market_liquidation_reaches_the_liquidated_user_and_the_maker():
         )  # fmt: skip
         info.disconnect_websocket()
     finally:
-        sandbox.stop()
+        finish(sandbox)
 
 
 def raw_socket(sandbox):
