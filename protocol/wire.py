@@ -108,6 +108,8 @@ class WsFill(Struct, omit_defaults=True, gc=False):
 
 
 class WsBasicOrder(Struct, omit_defaults=True, gc=False):
+    """An order as orderUpdates and openOrders show it."""
+
     coin: str
     side: str
     limitPx: str
@@ -125,16 +127,7 @@ class WsOrder(Struct, gc=False):
     statusTimestamp: int
 
 
-class OpenOrder(Struct, omit_defaults=True, gc=False):
-    coin: str
-    side: str
-    limitPx: str
-    sz: str
-    oid: int
-    timestamp: int
-    origSz: str
-    cloid: str | None = None
-    reduceOnly: bool = False
+OpenOrder = WsBasicOrder  # an openOrders entry has the same shape
 
 
 class FrontendOrder(Struct, gc=False):
