@@ -87,7 +87,7 @@ class ExchangeApi:
     def handle_body(self, body: bytes) -> dict:
         try:
             request = wire.exchange_request_decoder.decode(body)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
             raise Unreadable(str(exc)) from None
         return self.handle(request)
 

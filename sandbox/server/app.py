@@ -62,8 +62,6 @@ def create_app(
             return _json_response(exchange_api.handle_body(body))
         except info.Unreadable as unreadable:
             return _unreadable(unreadable.text)
-        except RecursionError:
-            return _unreadable(info.UNREADABLE)
 
     for prefix in ("", "/"):  # a base URL with a trailing slash asks for //info
         app.router.add_post(prefix + "/info", post_info)

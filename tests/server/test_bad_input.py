@@ -95,6 +95,17 @@ def test_unreadable_exchange_requests_get_422(sandbox, trader, mutate):
     still_serving(sandbox)
 
 
+def test_deeply_nested_exchange_bodies_get_422(sandbox):
+    deep = b"[" * 5_000 + b"]" * 5_000
+    for body in (
+        b'{"action": {"type": "noop"}, "nonce": 1, "signature": ' + deep + b"}",
+        b'{"action": {"type": "order", "orders": ' + deep + b'}, "nonce": 1, "signature": {}}',
+    ):
+        response = post(sandbox, "/exchange", body)
+        assert response.status_code == 422 and response.text.startswith(UNREADABLE)
+    still_serving(sandbox)
+
+
 def test_oversized_bodies_are_refused(sandbox):
     response = post(sandbox, "/info", b'{"type": "meta", "pad": "' + b"x" * 2_000_000 + b'"}')
     assert response.status_code == 413

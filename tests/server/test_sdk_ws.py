@@ -302,6 +302,21 @@ def test_ping_post_and_errors(sandbox, trader):
         assert frames(ws, 1)[0]["data"]["method"] == "unsubscribe"
         ws.send(sub.replace("subscribe", "unsubscribe", 1))
         assert frames(ws, 1)[0]["data"].startswith("Already unsubscribed")
+        deep = "[" * 3_000 + "]" * 3_000
+        for request_type, payload in (
+            ("action", '{"action": {"type": "noop"}, "nonce": 1, "signature": ' + deep + "}"),
+            ("info", '{"type": "meta", "x": ' + deep + "}"),
+        ):  # too deep to read: the venue's parse error, and the socket stays open
+            ws.send(f'{{"method": "post", "id": 9, "request": {{"type": "{request_type}", '
+                    f'"payload": {payload}}}}}')  # fmt: skip
+            (error,) = frames(ws, 1)
+            assert error["channel"] == "error"
+            assert error["data"].startswith("Error parsing JSON into valid websocket request")
+        ws.send('{"method": "post", "id": 10, "request": {"type": "action", "payload": '
+                '{"action": {"type": "selfDestruct"}, "nonce": 1, "signature": {}}}}')  # fmt: skip
+        (post,) = frames(ws, 1)
+        assert post["data"]["id"] == 10 and post["data"]["response"]["type"] == "error"
+        assert post["data"]["response"]["payload"].startswith("422 Unprocessable Entity")
         ws.send("not json at all")
         assert (
             frames(ws, 1)[0]["data"]
