@@ -75,7 +75,10 @@ def _encode_field(kind: str, value: Any) -> bytes:
     if kind == "address":
         if not isinstance(value, str):
             raise SignatureError(f"expected an address, got {value!r}")
-        raw = bytes.fromhex(value[2:] if value[:2] in ("0x", "0X") else value)
+        try:
+            raw = bytes.fromhex(value[2:] if value[:2] in ("0x", "0X") else value)
+        except ValueError:
+            raise SignatureError(f"expected an address, got {value!r}") from None
         if len(raw) != 20:
             raise SignatureError(f"expected a 20-byte address, got {value!r}")
         return raw.rjust(32, b"\0")
@@ -90,7 +93,10 @@ def _encode_field(kind: str, value: Any) -> bytes:
             raise SignatureError(f"expected a bool, got {value!r}")
         return _word(int(value))
     if kind == "bytes32":
-        raw = value if isinstance(value, bytes) else bytes.fromhex(value[2:])
+        try:
+            raw = value if isinstance(value, bytes) else bytes.fromhex(value[2:])
+        except (TypeError, ValueError):
+            raise SignatureError("expected 32 bytes") from None
         if len(raw) != 32:
             raise SignatureError("expected 32 bytes")
         return raw
@@ -197,11 +203,13 @@ def user_signed_digest(action: dict[str, Any]) -> bytes:
         chain_id = int(chain, 16)
     except (TypeError, ValueError):
         raise SignatureError("signatureChainId must be a hex string") from None
+    if not 0 <= chain_id < 1 << 256:
+        raise SignatureError("signatureChainId out of range")
     domain = _USER_DOMAINS.get(chain_id)
     if domain is None:
-        domain = _USER_DOMAINS[chain_id] = domain_separator(
-            "HyperliquidSignTransaction", "1", chain_id
-        )
+        domain = domain_separator("HyperliquidSignTransaction", "1", chain_id)
+        if len(_USER_DOMAINS) < 64:  # the chains seen in practice, not whatever is sent
+            _USER_DOMAINS[chain_id] = domain
     parts = [_USER_TYPE_HASH[kind]]
     for name, field_type in fields:
         value = action.get(name, _DEFAULTS.get((kind, name)))

@@ -262,7 +262,7 @@ class BuilderWire(Struct):
 
 class OrderAction(Struct, tag="order", tag_field="type"):
     orders: list[OrderWire]
-    grouping: str = "na"
+    grouping: str | dict[str, Any] = "na"  # {"p": n} is refused as an invalid grouping
     builder: BuilderWire | None = None
 
 
@@ -401,6 +401,15 @@ Action = (
     | ApproveAgentAction
     | ApproveBuilderFeeAction
 )
+# Actions the venue has that this sandbox does not: answered with an error, not a 422.
+VENUE_ONLY = frozenset((
+    "twapOrder", "twapCancel", "vaultTransfer", "sendAsset", "subAccountSpotTransfer",
+    "tokenDelegate", "cDeposit", "cWithdraw", "spotUser", "spotDeploy", "perpDeploy",
+    "createVault", "vaultModify", "vaultDistribute", "convertToMultiSigUser", "multiSig",
+    "evmUserModify", "setDisplayName", "CValidatorAction", "CSignerAction",
+    "agentEnableDexAbstraction", "userDexAbstraction", "userPortfolioMargin",
+    "reserveRequestWeight", "linkStakingUser", "perpDexClassTransfer", "claimRewards",
+))  # fmt: skip
 USER_SIGNED = frozenset(
     ("usdSend", "spotSend", "withdraw3", "usdClassTransfer", "approveAgent", "approveBuilderFee")
 )

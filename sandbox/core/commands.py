@@ -90,12 +90,14 @@ class Withdraw(msgspec.Struct, frozen=True, gc=False, tag=True):
     user: str
     usdc: int
     fee: int = 0  # the venue charges $1 per withdrawal; it goes to the fee sink
+    nonce: int = 0  # the request's, for the ledger entry
 
 
 class UsdSend(msgspec.Struct, frozen=True, gc=False, tag=True):
     user: str
     destination: str
     usdc: int
+    sub_account: bool = False  # between a master and its sub-account (the ledger says so)
 
 
 class SpotSend(msgspec.Struct, frozen=True, gc=False, tag=True):
@@ -104,6 +106,7 @@ class SpotSend(msgspec.Struct, frozen=True, gc=False, tag=True):
     user: str
     destination: str
     usdc: int
+    nonce: int = 0  # the request's, for the ledger entry
 
 
 class ClassTransfer(msgspec.Struct, frozen=True, gc=False, tag=True):

@@ -116,6 +116,12 @@ class DeleverageMixin:
         inst = self.instruments[asset]
         is_long = size > 0
         liquidation = ev.Liquidation(acct.address, mark, "backstop")
+        # the bankrupt side's fill reads as its liquidation; its counterparties' as ADL
+        own_dir = (
+            ev.AUTO_DELEVERAGING
+            if acct is self.vault
+            else ev.liquidated_dir(key[1] != CROSS, is_long)
+        )
         remaining = abs(size)
         used = []
         while remaining:
@@ -132,7 +138,7 @@ class DeleverageMixin:
             else:
                 break
             self._transfer(acct, counterparty, asset, not is_long, price, take, "adl",
-                           ev.AUTO_DELEVERAGING, ev.AUTO_DELEVERAGING, liquidation)  # fmt: skip
+                           own_dir, ev.AUTO_DELEVERAGING, liquidation)  # fmt: skip
             self._touch(counterparty)
             used.append((counterparty.address, take))
             remaining -= take

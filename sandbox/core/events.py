@@ -238,7 +238,7 @@ class Ledger(msgspec.Struct, frozen=True, gc=False):
     """A non-funding ledger update; `kind` is the venue's delta type."""
 
     user: str
-    kind: str  # "deposit" | "withdraw" | "internalTransfer" | "accountClassTransfer" | ...
+    kind: str  # "deposit" | "withdraw" | "internalTransfer" | "subAccountTransfer" | ...
     usdc: int
     ts: int
     action: int
@@ -246,6 +246,7 @@ class Ledger(msgspec.Struct, frozen=True, gc=False):
     destination: str | None = None
     to_perp: bool | None = None
     fee: int = 0
+    nonce: int = 0  # withdraw, spotTransfer: the request's nonce
 
 
 class Prices(msgspec.Struct, frozen=True, gc=False):

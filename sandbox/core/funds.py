@@ -45,7 +45,7 @@ class FundsMixin:
         self.fee_sink.raw += c.fee
         self.net_deposits -= c.usdc - c.fee
         self._touch(acct)
-        self._ledger(acct, "withdraw", c.usdc, fee=c.fee)
+        self._ledger(acct, "withdraw", c.usdc, fee=c.fee, nonce=c.nonce)
         return ev.ActionResult(acct.address, "default")
 
     def _usd_send(self, c: cmd.UsdSend, acct: Account) -> ev.ActionResult:
@@ -57,13 +57,10 @@ class FundsMixin:
         acct.raw -= c.usdc
         dest.raw += c.usdc
         self._touch(acct)
-        self._ledger(
-            acct, "internalTransfer", c.usdc, sender=acct.address, destination=dest.address
-        )
+        kind = "subAccountTransfer" if c.sub_account else "internalTransfer"
+        self._ledger(acct, kind, c.usdc, sender=acct.address, destination=dest.address)
         if dest is not acct:
-            self._ledger(
-                dest, "internalTransfer", c.usdc, sender=acct.address, destination=dest.address
-            )
+            self._ledger(dest, kind, c.usdc, sender=acct.address, destination=dest.address)
         return ev.ActionResult(acct.address, "default")
 
     def _spot_send(self, c: cmd.SpotSend, acct: Account) -> ev.ActionResult:
@@ -74,11 +71,10 @@ class FundsMixin:
         dest = self.account(c.destination)
         acct.spot -= c.usdc
         dest.spot += c.usdc
-        self._ledger(acct, "spotTransfer", c.usdc, sender=acct.address, destination=dest.address)
+        extra = {"sender": acct.address, "destination": dest.address, "nonce": c.nonce}
+        self._ledger(acct, "spotTransfer", c.usdc, **extra)
         if dest is not acct:
-            self._ledger(
-                dest, "spotTransfer", c.usdc, sender=acct.address, destination=dest.address
-            )
+            self._ledger(dest, "spotTransfer", c.usdc, **extra)
         return ev.ActionResult(acct.address, "default")
 
     def _class_transfer(self, c: cmd.ClassTransfer, acct: Account) -> ev.ActionResult:

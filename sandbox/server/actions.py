@@ -36,6 +36,7 @@ BUILDER_FEE_TOO_HIGH = "Builder fee is higher than the maximum allowed."  # not 
 WEIGHT_LIMIT = "Signed action over weight limit of {limit}."
 EXPIRED = "Action already expired"
 UNKNOWN_TOKEN = "Unknown token."  # not published
+UNSUPPORTED = "{kind} is not supported by this sandbox."  # not published
 WRONG_CHAIN = "Signed for the wrong chain: this server is {chain}."  # not published
 
 
@@ -94,8 +95,14 @@ class ExchangeApi:
     def handle(self, request: wire.ExchangeRequest) -> dict:
         try:
             action = wire.any_decoder.decode(request.action)  # as received, for the signature
+        except (msgspec.DecodeError, RecursionError) as exc:
+            raise Unreadable(str(exc)) from None
+        try:
             typed = wire.action_decoder.decode(request.action)
         except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
+            kind = action.get("type") if isinstance(action, dict) else None
+            if isinstance(kind, str) and kind in wire.VENUE_ONLY:
+                return err(UNSUPPORTED.format(kind=kind))
             raise Unreadable(str(exc)) from None
         try:
             vault = None if request.vaultAddress is None else normalize(request.vaultAddress)
@@ -308,8 +315,8 @@ class ExchangeApi:
         if self.registry.sub_accounts.get(sub, ("",))[0] != user:
             return err(f"Unknown sub-account {sub}.")
         if action.isDeposit:
-            return self._default(self._apply(cmd.UsdSend(user, sub, action.usd)))
-        return self._default(self._apply(cmd.UsdSend(sub, user, action.usd)))
+            return self._default(self._apply(cmd.UsdSend(user, sub, action.usd, True)))
+        return self._default(self._apply(cmd.UsdSend(sub, user, action.usd, True)))
 
     def _noop(self, action: wire.NoopAction, user: str) -> dict:
         return ok("default")
@@ -331,14 +338,14 @@ class ExchangeApi:
             return err(UNKNOWN_TOKEN)
         destination = normalize(action.destination)
         return self._default(
-            self._apply(cmd.SpotSend(user, destination, self._amount(action.amount)))
+            self._apply(cmd.SpotSend(user, destination, self._amount(action.amount), action.time))
         )
 
     def _withdraw(self, action: wire.WithdrawAction, user: str) -> dict:
         amount = self._amount(action.amount)
         if amount <= WITHDRAW_FEE:
             return err(errors.INSUFFICIENT_WITHDRAW)
-        return self._default(self._apply(cmd.Withdraw(user, amount, WITHDRAW_FEE)))
+        return self._default(self._apply(cmd.Withdraw(user, amount, WITHDRAW_FEE, action.time)))
 
     def _class_transfer(self, action: wire.UsdClassTransferAction, user: str) -> dict:
         amount_text, _, target = action.amount.partition(" subaccount:")

@@ -9,6 +9,7 @@ from typing import Any
 
 from sandbox.server.history import INTERVALS
 from sandbox.server.registry import Denied, normalize
+from sandbox.server.views import book_precision_ok
 
 USER_FEEDS = (
     "orderUpdates", "userEvents", "userFills", "userFundings", "userNonFundingLedgerUpdates",
@@ -54,9 +55,7 @@ def normalize_subscription(venue, sub: Any) -> tuple[tuple, dict]:
         _, coin = _coin(venue, sub)
         figs = sub.get("nSigFigs")
         mantissa = sub.get("mantissa")
-        if figs not in (None, 2, 3, 4, 5) or mantissa not in (None, 1, 2, 5):
-            raise Invalid
-        if mantissa is not None and figs != 5:
+        if not book_precision_ok(figs, mantissa):
             raise Invalid
         echo = {"type": "l2Book", "coin": coin, "nSigFigs": figs, "mantissa": mantissa}
         return ("l2Book", coin, figs, mantissa), echo

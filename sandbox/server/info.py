@@ -15,7 +15,7 @@ from sandbox.core.ids import ZERO_HASH
 from sandbox.core.units import fmt_rate, fmt_usdc
 from sandbox.server.history import INTERVALS
 from sandbox.server.registry import Denied, normalize
-from sandbox.server.views import SPOT_META
+from sandbox.server.views import SPOT_META, book_precision_ok
 
 UNREADABLE = "Failed to deserialize the JSON body into the target type"
 PAGE = 500  # time-range queries
@@ -176,9 +176,9 @@ def _l2_book(venue, req):
         return None
     figs = req.get("nSigFigs")
     mantissa = req.get("mantissa")
-    if figs not in (None, 2, 3, 4, 5) or mantissa not in (None, 1, 2, 5):
+    if not book_precision_ok(figs, mantissa):
         raise Unreadable("nSigFigs/mantissa")
-    return venue.views.l2_book(asset, figs, mantissa if figs == 5 else None)
+    return venue.views.l2_book(asset, figs, mantissa)
 
 
 def _clearinghouse(venue, req):

@@ -12,12 +12,14 @@ builder-fee approvals and referrers (hyperliquid-api.md §5-6).
 
 from __future__ import annotations
 
+import re
 from bisect import insort
 
 from protocol import signing
 from sandbox.core.exchange import Exchange
 
 MAX_NAMED_AGENTS = 3
+_HEX40 = re.compile(r"[0-9a-fA-F]{40}")
 NONCES_KEPT = 100
 
 
@@ -195,12 +197,8 @@ def normalize(address: str) -> str:
     if not isinstance(address, str):
         raise Denied("Invalid address.")
     body = address[2:] if address[:2] in ("0x", "0X") else address
-    if len(body) != 40:
+    if _HEX40.fullmatch(body) is None:
         raise Denied(f"Invalid address: {address}")
-    try:
-        int(body, 16)
-    except ValueError:
-        raise Denied(f"Invalid address: {address}") from None
     return "0x" + body.lower()
 
 

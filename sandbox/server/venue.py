@@ -146,12 +146,19 @@ class Venue:
             delta = {
                 "type": "withdraw",
                 "usdc": usdc,
-                "nonce": event.action,
+                "nonce": event.nonce,
                 "fee": fmt_usdc(event.fee),
             }
         elif kind == "internalTransfer":
             delta = {"type": "internalTransfer", "usdc": usdc, "user": event.sender,
                      "destination": event.destination, "fee": "0.0"}  # fmt: skip
+        elif kind == "subAccountTransfer":
+            delta = {"type": "subAccountTransfer", "usdc": usdc, "user": event.sender,
+                     "destination": event.destination}  # fmt: skip
+        elif kind == "spotTransfer":
+            delta = {"type": "spotTransfer", "token": "USDC", "amount": usdc, "usdcValue": usdc,
+                     "user": event.sender, "destination": event.destination, "fee": "0.0",
+                     "nativeTokenFee": "0.0", "nonce": event.nonce, "feeToken": ""}  # fmt: skip
         elif kind == "accountClassTransfer":
             delta = {"type": "accountClassTransfer", "usdc": usdc, "toPerp": event.to_perp}
         else:
@@ -198,38 +205,40 @@ class Venue:
         trades, self._trades = self._trades, {}
         users, self._dirty_users = self._dirty_users, {}
         moved, self._marks_moved = self._marks_moved, False
-        now = ex.ts
-        for asset in sorted(books):
-            coin = views.coins[asset]
-            for key in hub.keys("l2Book"):
-                if key[1] == coin:
-                    hub.publish(key, "l2Book", views.l2_book(asset, key[2], key[3]))
-            if hub.wanted(("bbo", coin)):
-                bbo = views.bbo(asset)
-                if bbo.bbo != self._last_bbo.get(asset):
-                    self._last_bbo[asset] = bbo.bbo
-                    hub.publish(("bbo", coin), "bbo", bbo)
-            hub.publish_lazy(
-                ("activeAssetCtx", coin), "activeAssetCtx",
-                lambda a=asset, c=coin: {"coin": c, "ctx": views.asset_ctx(a, self.history)},
-            )  # fmt: skip
-        for asset, batch in sorted(trades.items()):
-            coin = views.coins[asset]
-            hub.publish_lazy(
-                ("trades", coin), "trades", lambda b=batch: [views.trade(t) for t in b]
-            )
-            for key in hub.keys("candle"):
-                if key[1] == coin:
-                    candle = self.history.current_candle(asset, key[2], now)
-                    if candle is not None:
-                        hub.publish(key, "candle", candle)
-        if books and hub.wanted(("allMids",)):
-            mids = views.mids()
-            if mids != self._last_mids:
-                self._last_mids = mids
-                hub.publish(("allMids",), "allMids", {"mids": mids})
-        self._flush_user_state(users, moved)
-        hub.deliver()
+        try:
+            now = ex.ts
+            for asset in sorted(books):
+                coin = views.coins[asset]
+                for key in hub.keys("l2Book"):
+                    if key[1] == coin:
+                        hub.publish(key, "l2Book", views.l2_book(asset, key[2], key[3]))
+                if hub.wanted(("bbo", coin)):
+                    bbo = views.bbo(asset)
+                    if bbo.bbo != self._last_bbo.get(asset):
+                        self._last_bbo[asset] = bbo.bbo
+                        hub.publish(("bbo", coin), "bbo", bbo)
+                hub.publish_lazy(
+                    ("activeAssetCtx", coin), "activeAssetCtx",
+                    lambda a=asset, c=coin: {"coin": c, "ctx": views.asset_ctx(a, self.history)},
+                )  # fmt: skip
+            for asset, batch in sorted(trades.items()):
+                coin = views.coins[asset]
+                hub.publish_lazy(
+                    ("trades", coin), "trades", lambda b=batch: [views.trade(t) for t in b]
+                )
+                for key in hub.keys("candle"):
+                    if key[1] == coin:
+                        candle = self.history.current_candle(asset, key[2], now)
+                        if candle is not None:
+                            hub.publish(key, "candle", candle)
+            if books and hub.wanted(("allMids",)):
+                mids = views.mids()
+                if mids != self._last_mids:
+                    self._last_mids = mids
+                    hub.publish(("allMids",), "allMids", {"mids": mids})
+            self._flush_user_state(users, moved)
+        finally:
+            hub.deliver()  # what was built goes out, whatever failed after it
 
     def _flush_user_state(self, users: dict[str, None], moved: bool) -> None:
         """State feeds (clearinghouseState, webData2, activeAssetData, openOrders) of the

@@ -36,6 +36,16 @@ def order_type(view) -> str:
     return f"{kind} {'Market' if view.is_market else 'Limit'}"
 
 
+def book_precision_ok(n_sig_figs: object, mantissa: object) -> bool:
+    """Whether an l2Book's `nSigFigs` (2-5 or null) and `mantissa` (1, 2 or 5, only with
+    `nSigFigs` 5) are valid; integers only, not 5.0 nor true."""
+    if n_sig_figs is not None and (type(n_sig_figs) is not int or not 2 <= n_sig_figs <= 5):
+        return False
+    if mantissa is None:
+        return True
+    return type(mantissa) is int and mantissa in (1, 2, 5) and n_sig_figs == 5
+
+
 class Views:
     def __init__(self, exchange: Exchange) -> None:
         self.ex = exchange

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import Any
 
 import msgspec
@@ -22,6 +23,8 @@ from sandbox.server.hub import Session
 
 GREETING = b"Websocket connection established."
 PARSE_ERROR = "Error parsing JSON into valid websocket request: {}"
+
+log = logging.getLogger("sandbox.server.ws")
 
 
 class WsEndpoint:
@@ -46,9 +49,9 @@ class WsEndpoint:
         try:
             async for message in ws:
                 if message.type == WSMsgType.TEXT:
-                    self.receive(session, message.data)
+                    self.receive_safely(session, message.data)
                 elif message.type == WSMsgType.BINARY:
-                    self.receive(session, message.data.decode("utf-8", "replace"))
+                    self.receive_safely(session, message.data.decode("utf-8", "replace"))
                 elif message.type == WSMsgType.ERROR:
                     break
                 if session.cut_off:
@@ -62,6 +65,14 @@ class WsEndpoint:
 
     def error(self, session: Session, text: str) -> None:
         session.send_obj({"channel": "error", "data": text})
+
+    def receive_safely(self, session: Session, text: str) -> None:
+        """`receive`; a failure is a bug, logged and answered, and the socket stays open."""
+        try:
+            self.receive(session, text)
+        except Exception:
+            log.exception("websocket message failed: %.200s", text)
+            self.error(session, f"Internal server error: {text[:200]}")
 
     def receive(self, session: Session, text: str) -> None:
         try:

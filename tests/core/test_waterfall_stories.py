@@ -215,7 +215,9 @@ def test_stage_3_adl_by_policy(policy, order, closed, price):
     if order is not None:
         assert [entry.user for entry in step.ranking] == order
     assert list(step.counterparties) == closed
-    adl_fills = [f for t in s.of(ev.Trade) for f in t.fills() if f.user != ALICE]
+    fills = [f for t in s.of(ev.Trade) for f in t.fills()]
+    adl_fills = [f for f in fills if f.user != ALICE]
+    assert {f.dir for f in fills if f.user == ALICE} == {"Liquidated Cross Long"}
     assert [(f.user, f.sz) for f in adl_fills] == closed
     for fill in adl_fills:
         assert (fill.dir, fill.fee, fill.px, fill.is_buy, fill.crossed) == (

@@ -223,3 +223,58 @@ def test_user_signed_action_recovery_checks_the_chain_and_nonce(sandbox, trader)
         == "err"
     )
     assert signing.user_signed_digest(action)
+
+
+def user_signed(key: str, action: dict) -> dict:
+    """A user-signed request as a client would send it (whatever the action holds)."""
+    now = int(time.time() * 1000)
+    action = {"signatureChainId": "0x66eee", "hyperliquidChain": "Testnet", **action, "time": now}
+    try:
+        signature = signing.sign_user_signed_action(bytes.fromhex(key[2:]), action)
+    except signing.SignatureError:  # what cannot be hashed cannot be signed: any signature
+        signature = {"r": "0x1", "s": "0x1", "v": 27}
+    return {"action": action, "nonce": now, "signature": signature, "vaultAddress": None}
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        {"type": "usdSend", "destination": "0x+" + "a" * 39, "amount": "7"},
+        {"type": "usdSend", "destination": "0x" + "٣" * 40, "amount": "7"},  # Unicode digits
+        {"type": "approveAgent", "agentAddress": "0xzz", "agentName": None},
+        {"type": "approveBuilderFee", "builder": "0xnothex", "maxFeeRate": "0.01%"},
+        {"type": "usdSend", "destination": "0x" + "ab" * 20, "amount": "7",
+         "signatureChainId": "0x" + "f" * 80},
+    ],
+)  # fmt: skip
+def test_malformed_user_signed_actions_are_refused_and_move_nothing(sandbox, trader, info, action):
+    alice = trader("1000")
+    response = post(sandbox, "/exchange", user_signed(alice.key, action))
+    assert response.status_code in (200, 422)
+    if response.status_code == 200:
+        assert response.json()["status"] == "err"
+    assert info.user_state(alice.address)["marginSummary"]["accountValue"] == "1000.0"
+    still_serving(sandbox)
+
+
+@pytest.mark.parametrize("kind", ["vaultTransfer", "twapOrder", "tokenDelegate", "sendAsset"])
+def test_venue_actions_the_sandbox_lacks_get_an_error_not_a_422(sandbox, trader, kind):
+    alice = trader()
+    response = post(sandbox, "/exchange", signed(alice.key, {"type": kind, "x": 1}))
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "err",
+        "response": f"{kind} is not supported by this sandbox.",
+    }
+
+
+@pytest.mark.parametrize(
+    "precision",
+    [{"nSigFigs": 5.0}, {"nSigFigs": 2.0}, {"nSigFigs": True}, {"nSigFigs": 5, "mantissa": True},
+     {"nSigFigs": 4, "mantissa": 2}, {"nSigFigs": 1}, {"nSigFigs": "5"}],
+)  # fmt: skip
+def test_book_precision_must_be_the_venues_integers(sandbox, precision):
+    for coin in ("BTC", "kPEPE"):
+        response = post(sandbox, "/info", {"type": "l2Book", "coin": coin, **precision})
+        assert response.status_code == 422
+    still_serving(sandbox)

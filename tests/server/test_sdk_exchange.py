@@ -188,6 +188,36 @@ def test_usd_transfer(info, trader):
     }  # fmt: skip
 
 
+def test_every_transfer_reaches_the_ledger_in_the_venues_shape(info, trader):
+    alice, bob = trader("1000"), trader("1000")
+    assert alice.exchange.usd_transfer(10, bob.address)["status"] == "ok"
+    assert alice.exchange.usd_class_transfer(20, False)["status"] == "ok"
+    assert alice.exchange.spot_transfer(5, bob.address, "USDC")["status"] == "ok"
+    response = alice.exchange.create_sub_account("desk")
+    sub = response["response"]["data"]
+    assert alice.exchange.sub_account_transfer(sub, True, 30_000_000)["status"] == "ok"
+    withdrawal = alice.exchange.withdraw_from_bridge(50, alice.address)
+    assert withdrawal["status"] == "ok"
+
+    deltas = [u["delta"] for u in info.user_non_funding_ledger_updates(alice.address, 0)]
+    by_type = {d["type"]: d for d in deltas}
+    assert by_type["internalTransfer"] == {"type": "internalTransfer", "usdc": "10.0",
+        "user": alice.address, "destination": bob.address, "fee": "0.0"}  # fmt: skip
+    assert by_type["accountClassTransfer"] == {
+        "type": "accountClassTransfer", "usdc": "20.0", "toPerp": False
+    }  # fmt: skip
+    spot = by_type["spotTransfer"]
+    assert spot["token"] == "USDC" and spot["amount"] == "5.0" and spot["usdcValue"] == "5.0"
+    assert spot["user"] == alice.address and spot["destination"] == bob.address
+    assert spot["nonce"] > 1_700_000_000_000  # the request's nonce, not a counter
+    assert by_type["subAccountTransfer"] == {
+        "type": "subAccountTransfer", "usdc": "30.0", "user": alice.address, "destination": sub
+    }  # fmt: skip
+    withdraw = by_type["withdraw"]
+    assert withdraw["usdc"] == "50.0" and withdraw["fee"] == "1.0"
+    assert withdraw["nonce"] > 1_700_000_000_000
+
+
 def test_unknown_wallet_is_told_it_does_not_exist(sandbox):
     stranger = eth_account.Account.create()
     response = Exchange(stranger, sandbox.url).order(

@@ -138,7 +138,7 @@ def test_a_liquidation_and_an_adl_reach_each_user():
         (a_fill,) = a_events[-1]["fills"]
         (b_fill,) = b_events[-1]["fills"]
         assert (a_fill["dir"], a_fill["side"], a_fill["px"], a_fill["sz"], a_fill["fee"]) == (
-            "Auto-Deleveraging", "A", "60000.0", "0.5", "0.0",
+            "Liquidated Cross Long", "A", "60000.0", "0.5", "0.0",
         )  # fmt: skip
         assert (b_fill["dir"], b_fill["side"], b_fill["px"], b_fill["closedPnl"], b_fill["crossed"]) == (
             "Auto-Deleveraging", "B", "60000.0", "0.0", True,
@@ -290,9 +290,11 @@ def test_ping_post_and_errors(sandbox, trader):
         assert frames(ws, 1) == [
             {"channel": "error", "data": f"Error parsing JSON into valid websocket request: {bad}"}
         ]
-        ws.send('{"method": "subscribe", "subscription": {"type": "l2Book", "coin": "NOPE"}}')
-        (invalid,) = frames(ws, 1)
-        assert invalid["data"].startswith("Invalid subscription")
+        for sub in ('{"type": "l2Book", "coin": "NOPE"}',
+                    '{"type": "l2Book", "coin": "kPEPE", "nSigFigs": 5.0}'):  # fmt: skip
+            ws.send(f'{{"method": "subscribe", "subscription": {sub}}}')
+            (invalid,) = frames(ws, 1)
+            assert invalid["data"].startswith("Invalid subscription")
         sub = '{"method": "subscribe", "subscription": {"type": "trades", "coin": "ETH"}}'
         ws.send(sub)
         frames(ws, 1)
