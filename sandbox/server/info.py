@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from protocol import wire
+from protocol.signing import keccak
 from sandbox.core.ids import ZERO_HASH
 from sandbox.core.units import fmt_rate, fmt_usdc
 from sandbox.server.history import INTERVALS
@@ -354,8 +355,10 @@ def _referral(venue, req):
     user = _user(req)
     acct = venue.exchange.accounts.get(user)
     code = venue.registry.referrers.get(user)
+    # Codes are not registered here, so a code's owner is a stand-in address derived from it.
+    referrer = "0x" + keccak(code.encode())[12:].hex() if code else None
     return {
-        "referredBy": {"referrer": None, "code": code} if code else None,
+        "referredBy": {"referrer": referrer, "code": code} if code else None,
         "cumVlm": fmt_usdc(acct.volume if acct is not None else 0),
         "unclaimedRewards": "0.0", "claimedRewards": "0.0", "builderRewards": "0.0",
         "tokenToState": [], "referrerState": {"stage": "needToTrade", "data": {"required": "10000.0"}},

@@ -227,3 +227,15 @@ def test_unknown_wallet_is_told_it_does_not_exist(sandbox):
         "status": "err",
         "response": f"User or API Wallet {stranger.address.lower()} does not exist.",
     }
+
+
+def test_set_referrer_shows_in_referral(info, trader):
+    alice = trader()
+    assert info.post("/info", {"type": "referral", "user": alice.address})["referredBy"] is None
+    assert alice.exchange.set_referrer("TESTNET") == {
+        "status": "ok",
+        "response": {"type": "default"},
+    }
+    referred = info.post("/info", {"type": "referral", "user": alice.address})["referredBy"]
+    assert referred["code"] == "TESTNET"
+    assert referred["referrer"].startswith("0x") and len(referred["referrer"]) == 42
