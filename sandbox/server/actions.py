@@ -109,7 +109,8 @@ class ExchangeApi:
         except Denied as denied:
             raise Unreadable(denied.text) from None
         now = self.venue.now()
-        if request.expiresAfter is not None and request.expiresAfter < now:
+        wall = self.venue.wall_clock.now()  # what clients' nonces and expiries are read against
+        if request.expiresAfter is not None and request.expiresAfter < wall:
             return err(EXPIRED)
         registry = self.registry
         try:
@@ -130,7 +131,7 @@ class ExchangeApi:
                     now,
                 )  # fmt: skip
                 user = registry.acting_account(signer, vault, now)
-            registry.check_nonce(signer, request.nonce, now)
+            registry.check_nonce(signer, request.nonce, wall)
         except signing.SignatureError:
             return err("Unable to recover signer.")
         except Denied as denied:

@@ -103,12 +103,26 @@ def _background(venue: Venue):
             except Exception:
                 log.exception("background step failed")
 
+    async def drive(venue: Venue) -> None:
+        """Real time: run the timeline's items as the wall clock reaches them."""
+        while True:
+            due = venue.timeline.next_due()
+            wait = 0.05 if due is None else (due - venue.wall_clock.now()) / 1000
+            if wait > 0:
+                await asyncio.sleep(min(wait, 0.05))  # an item scheduled sooner is seen soon
+                continue
+            try:
+                venue.run_due()
+            except Exception:
+                log.exception("a scheduled step failed")
+
     async def ctx(app: web.Application):
         tasks = [
             asyncio.create_task(every(config.block_ms / 1000, venue.flush)),
-            asyncio.create_task(every(config.tick_ms / 1000, venue.tick)),
             asyncio.create_task(every(5.0, lambda: venue.hub.close_idle(config.ws_idle_timeout_s))),
         ]
+        if not venue.virtual:
+            tasks.append(asyncio.create_task(drive(venue)))
         yield
         for task in tasks:
             task.cancel()

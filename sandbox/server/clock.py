@@ -6,6 +6,16 @@ from __future__ import annotations
 import time
 
 
+class VirtualClock:
+    """The time of a `Timeline`: it moves only when the timeline is run forward."""
+
+    def __init__(self, timeline) -> None:
+        self.timeline = timeline
+
+    def now(self) -> int:
+        return self.timeline.now
+
+
 class RealtimeClock:
     """Wall-clock milliseconds, never going backwards (two calls in the same millisecond
     return the same time)."""

@@ -17,6 +17,10 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
     # every client pointed at a local server uses), "mainnet" ("a"), or "auto" (try both,
     # keep the one that recovers a known account or agent).
     chain: str = "auto"
+    # "realtime": the wall clock; "virtual": time moves only when told (`Venue.advance`,
+    # `POST /sandbox/clock/advance`), and everything due in between runs in order.
+    time: str = "realtime"
+    start_ms: int | None = None  # virtual time's start (default: the wall clock at start)
     # Market data (books, trades, mids, candles, contexts) is coalesced per block.
     block_ms: int = 100
     # How often the clock lets time pass in the core (funding, scheduled cancels, the
@@ -39,5 +43,7 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
     exchange: ExchangeConfig = msgspec.field(default_factory=ExchangeConfig)
 
     def __post_init__(self) -> None:
+        if self.time not in ("realtime", "virtual"):
+            raise ValueError('time must be "realtime" or "virtual"')
         if self.chain not in ("testnet", "mainnet", "auto"):
             raise ValueError('chain must be "testnet", "mainnet" or "auto"')

@@ -1,9 +1,11 @@
 """The exchange as a service: the core, its clock, and what the API serves beyond the core.
 
 `Venue.apply(command)` is the only way state changes: it stamps the command with the
-clock's time, applies it to the core, records what the API will be asked about later
+clock's time (the wall clock, or in virtual time the timeline's), applies it to the core, records what the API will be asked about later
 (`history`) and publishes what subscribers must hear now (`hub`): user channels at once,
 market data (books, trades, mids, candles, contexts) coalesced per block by `flush()`.
+What happens at a time of its own (the core's clock ticks, price feeds, market makers) is
+on `timeline`; in virtual time, `advance(ms)` runs it forward.
 """
 
 from __future__ import annotations
@@ -17,21 +19,28 @@ from sandbox.core import events as ev
 from sandbox.core.errors import InvariantError
 from sandbox.core.exchange import Exchange
 from sandbox.core.units import fmt_usdc
-from sandbox.server.clock import RealtimeClock
+from sandbox.server.clock import RealtimeClock, VirtualClock
 from sandbox.server.config import ServerConfig
 from sandbox.server.history import History
 from sandbox.server.hub import Hub
 from sandbox.server.registry import Registry
 from sandbox.server.views import Views
+from sandbox.timeline import Timeline
 
 AUDIT_KEPT = 100_000
 
 
 class Venue:
-    def __init__(self, config: ServerConfig | None = None, clock=None) -> None:
+    def __init__(self, config: ServerConfig | None = None) -> None:
         self.config = config = config if config is not None else ServerConfig()
-        self.clock = clock if clock is not None else RealtimeClock()
-        self.exchange = Exchange(config.exchange, start_ms=self.clock.now())
+        self.wall_clock = RealtimeClock()
+        self.virtual = config.time == "virtual"
+        start = self.wall_clock.now()
+        if self.virtual and config.start_ms is not None:
+            start = config.start_ms
+        self.timeline = Timeline(start)
+        self.clock = VirtualClock(self.timeline) if self.virtual else self.wall_clock
+        self.exchange = Exchange(config.exchange, start_ms=start)
         self.views = Views(self.exchange)
         self.history = History(
             self.views, config.history_fills, config.history_orders, config.history_ledger
@@ -50,6 +59,9 @@ class Venue:
         self._last_bbo: dict[int, Any] = {}
         self._validate = config.validate_each_command
         self.invariant_failures: list[str] = []
+        self.timeline.every(config.tick_ms, self.tick)
+        if self.virtual:  # market data per block of virtual time
+            self.timeline.every(config.block_ms, self.flush)
 
     # -- applying commands -----------------------------------------------------------------
 
@@ -71,6 +83,24 @@ class Venue:
 
     def tick(self) -> list:
         return self.apply(cmd.Tick())
+
+    def advance(self, ms: int) -> int:
+        """Virtual time: move `ms` forward, running everything due on the way in order, and
+        publish; returns the new time."""
+        if not self.virtual:
+            raise ValueError("the clock only advances on request in virtual time")
+        if ms < 0:
+            raise ValueError("time never goes back")
+        target = self.timeline.now + ms
+        self.timeline.run_until(target)
+        if self.exchange.ts < target:
+            self.apply(cmd.Tick())
+        self.flush()
+        return target
+
+    def run_due(self) -> None:
+        """Real time: run what the timeline has due by the wall clock."""
+        self.timeline.run_until(self.wall_clock.now())
 
     def _dispatch(self, events: list) -> None:
         views, history, hub = self.views, self.history, self.hub

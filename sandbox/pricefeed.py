@@ -1,0 +1,241 @@
+"""Where the oracle's prices come from: a price path per coin, and the `Oracle` that posts
+them to the venue on a schedule.
+
+A `Path` answers `price(ts)` for a time in milliseconds, deterministically (a random walk
+takes its seed, and is asked in increasing time order). Paths:
+
+- `Constant(px)`
+- `RandomWalk(px, volatility, seed, step_ms)`: geometric, `volatility` per square root of a
+  day (0.03: about 3% a day);
+- `Scripted(px, segments)`: holds, ramps and gaps, e.g. `[("hold", 60_000),
+  ("ramp", 30_000, 55_000), ("gap", 48_000)]`; after the last segment it holds;
+- `Replay(rows)`: timestamped prices (`Replay.from_csv(file)`), the first row at the start;
+  a step function between rows, the last price after the end.
+
+The `Oracle` keeps, per coin, a path, a scale (`set_price` moves the whole path so that it
+continues from a new level) and any shocks (a move by a percentage spread over a duration);
+every `oracle_ms` it posts the coins' prices in one `SetOracle`.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import random
+from bisect import bisect_right
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from pathlib import Path as FilePath
+
+DAY_MS = 86_400_000
+SAMPLE_CSV = FilePath(__file__).parent / "data" / "btc_sample.csv"  # see its header
+
+
+class Path:
+    start_ms = 0
+
+    def price(self, ts: int) -> float:
+        raise NotImplementedError
+
+    def started(self, start_ms: int) -> Path:
+        """This path with its time 0 at `start_ms`."""
+        self.start_ms = start_ms
+        return self
+
+
+class Constant(Path):
+    def __init__(self, px: float) -> None:
+        self.px = float(px)
+
+    def price(self, ts: int) -> float:
+        return self.px
+
+
+class RandomWalk(Path):
+    def __init__(self, px: float, volatility: float = 0.03, seed: int = 0,
+                 step_ms: int = 3_000) -> None:  # fmt: skip
+        if px <= 0 or volatility < 0 or step_ms <= 0:
+            raise ValueError("a random walk needs px > 0, volatility >= 0, step_ms > 0")
+        self.rng = random.Random(seed)
+        self.sigma = volatility * math.sqrt(step_ms / DAY_MS)
+        self.step_ms = step_ms
+        self.steps = 0
+        self.px = float(px)
+
+    def price(self, ts: int) -> float:
+        target = max(0, (ts - self.start_ms) // self.step_ms)
+        sigma = self.sigma
+        while self.steps < target:  # forward only: asked in increasing time order
+            self.px *= math.exp(sigma * self.rng.gauss(0.0, 1.0) - sigma * sigma / 2)
+            self.steps += 1
+        return self.px
+
+
+class Scripted(Path):
+    def __init__(self, px: float, segments: Iterable[tuple]) -> None:
+        self.points: list[tuple[int, float, float]] = []  # (t, price before, price after)
+        t, level = 0, float(px)
+        self.points.append((0, level, level))
+        for segment in segments:
+            kind = segment[0]
+            if kind == "hold":
+                t += int(segment[1])
+                self.points.append((t, level, level))
+            elif kind == "ramp":
+                t += int(segment[1])
+                level = float(segment[2])
+                self.points.append((t, level, level))
+            elif kind == "gap":
+                new = float(segment[1])
+                self.points.append((t, level, new))
+                level = new
+            else:
+                raise ValueError(f"unknown segment {kind!r} (hold, ramp, gap)")
+            if level <= 0:
+                raise ValueError("prices must stay positive")
+        self._times = [p[0] for p in self.points]
+
+    def price(self, ts: int) -> float:
+        t = ts - self.start_ms
+        points = self.points
+        if t < 0:
+            return points[0][1]
+        i = bisect_right(self._times, t) - 1  # the last point at or before t
+        t0, _, p0 = points[i]
+        if i + 1 == len(points):
+            return p0
+        t1, before, _ = points[i + 1]  # t1 > t0
+        return p0 + (before - p0) * (t - t0) / (t1 - t0)
+
+
+class Replay(Path):
+    def __init__(self, rows: Iterable[tuple[int, float]]) -> None:
+        rows = sorted((int(t), float(px)) for t, px in rows)
+        if not rows:
+            raise ValueError("a replay needs at least one row")
+        t0 = rows[0][0]
+        self.times = [t - t0 for t, _ in rows]
+        self.prices = [px for _, px in rows]
+
+    @classmethod
+    def from_csv(cls, file: str | FilePath) -> Replay:
+        """Rows of `time_ms,px` (a header row and `#` comments are skipped)."""
+        rows = []
+        with open(file, newline="") as handle:
+            for row in csv.reader(line for line in handle if not line.startswith("#")):
+                if not row:
+                    continue
+                try:
+                    rows.append((int(row[0]), float(row[1])))
+                except ValueError:
+                    if rows:
+                        raise ValueError(f"{file}: not time_ms,px: {row}") from None
+        return cls(rows)
+
+    def price(self, ts: int) -> float:
+        t = ts - self.start_ms
+        times = self.times
+        lo, hi = 0, len(times)
+        while lo < hi:  # the last row at or before t
+            mid = (lo + hi) // 2
+            if times[mid] <= t:
+                lo = mid + 1
+            else:
+                hi = mid
+        return self.prices[max(0, lo - 1)]
+
+
+class Shock:
+    """A move of `pct` percent spread evenly over `duration_ms` from `start_ms`."""
+
+    __slots__ = ("duration_ms", "pct", "start_ms")
+
+    def __init__(self, start_ms: int, pct: float, duration_ms: int) -> None:
+        if pct <= -100:
+            raise ValueError("a shock cannot take the price to zero or below")
+        self.start_ms = start_ms
+        self.pct = pct
+        self.duration_ms = max(0, duration_ms)
+
+    def factor(self, ts: int) -> float:
+        if ts < self.start_ms:
+            return 1.0
+        done = (
+            1.0
+            if ts >= self.start_ms + self.duration_ms
+            else (ts - self.start_ms) / self.duration_ms
+        )
+        return 1.0 + self.pct / 100 * done
+
+
+class Oracle:
+    """The coins' oracle prices: paths, scales and shocks, posted every `interval_ms`."""
+
+    def __init__(self, post: Callable[[dict[str, int]], None], ticks: dict[str, int],
+                 interval_ms: int = 3_000) -> None:  # fmt: skip
+        """`post(prices)` sends {coin: px in ticks}; `ticks[coin]` is ticks per 1 USDC."""
+        self.post = post
+        self.ticks = ticks
+        self.interval_ms = interval_ms
+        self.paths: dict[str, Path] = {}
+        self.scale: dict[str, float] = {}
+        self.shocks: dict[str, list[Shock]] = {}
+        self.last: dict[str, int] = {}
+
+    def set_path(self, coin: str, path: Path, now: int) -> None:
+        self._known(coin)
+        self.paths[coin] = path.started(now)
+        self.scale[coin] = 1.0
+        self.shocks[coin] = []
+
+    def set_price(self, coin: str, px: float, now: int) -> int:
+        """Move `coin`'s path so that it is at `px` now (and continues from there); post
+        at once. Returns the price posted, in ticks."""
+        self._known(coin)
+        if px <= 0:
+            raise ValueError("a price must be positive")
+        if coin not in self.paths:
+            self.set_path(coin, Constant(px), now)
+        raw = self.paths[coin].price(now) * self._shock(coin, now)
+        self.scale[coin] = px / raw
+        return self.tick(now, only=coin)[coin]
+
+    def shock(self, coin: str, pct: float, duration_ms: int, now: int) -> None:
+        self._known(coin)
+        if coin not in self.paths:
+            raise ValueError(f"{coin} has no price yet")
+        self.shocks[coin].append(Shock(now, pct, duration_ms))
+        if duration_ms <= 0:
+            self.tick(now, only=coin)
+
+    def price(self, coin: str, now: int) -> int:
+        """`coin`'s price now, in ticks (at least one tick)."""
+        px = self.paths[coin].price(now) * self.scale[coin] * self._shock(coin, now)
+        return max(1, round(Decimal(repr(px)) * self.ticks[coin]))
+
+    def tick(self, now: int, only: str | None = None) -> dict[str, int]:
+        """Post the prices that changed; returns them."""
+        coins = [only] if only is not None else list(self.paths)
+        changed = {}
+        for coin in coins:
+            shocks = self.shocks[coin]
+            if shocks and any(s.start_ms + s.duration_ms <= now for s in shocks):
+                for s in [s for s in shocks if s.start_ms + s.duration_ms <= now]:
+                    self.scale[coin] *= 1.0 + s.pct / 100  # done: part of the level now
+                    shocks.remove(s)
+            px = self.price(coin, now)
+            if px != self.last.get(coin) or only is not None:
+                changed[coin] = self.last[coin] = px
+        if changed:
+            self.post(changed)
+        return changed
+
+    def _shock(self, coin: str, now: int) -> float:
+        factor = 1.0
+        for shock in self.shocks.get(coin, ()):
+            factor *= shock.factor(now)
+        return factor
+
+    def _known(self, coin: str) -> None:
+        if coin not in self.ticks:
+            raise ValueError(f"unknown coin {coin!r}")
