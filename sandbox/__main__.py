@@ -11,12 +11,14 @@ import asyncio
 import contextlib
 import signal
 import sys
+from decimal import Decimal, InvalidOperation
 
 from protocol import signing
 from protocol.numbers import DecimalSyntaxError
 from sandbox.core import commands as cmd
-from sandbox.core.config import ExchangeConfig
+from sandbox.core.config import ADL_POLICIES, ExchangeConfig
 from sandbox.core.units import parse_usdc
+from sandbox.pricefeed import Constant, RandomWalk
 from sandbox.server.config import ServerConfig
 
 # Where the oracle opens when nothing else is said (BTC, ETH, SOL, kPEPE).
@@ -78,6 +80,28 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
         "--block-ms", type=int, default=100, help="market data is published once a block (100)"
     )
     parser.add_argument(
+        "--time",
+        choices=("realtime", "virtual"),
+        default="realtime",
+        help="the wall clock, or virtual time that moves only on POST /sandbox/clock/advance",
+    )
+    parser.add_argument(
+        "--feed",
+        choices=("walk", "constant"),
+        default="walk",
+        help="the oracle: a seeded random walk from the opening prices (default), or constant",
+    )
+    parser.add_argument(
+        "--volatility", type=float, default=0.03, help="the walk's volatility a day (0.03)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seeds the random walk (0)")
+    parser.add_argument(
+        "--policy",
+        choices=ADL_POLICIES,
+        default="hyperliquid",
+        help="how ADL ranks the positions it closes (hyperliquid)",
+    )
+    parser.add_argument(
         "--mark",
         choices=("venue", "oracle"),
         default="venue",
@@ -109,20 +133,26 @@ async def serve(args: argparse.Namespace) -> None:
         admin_token=args.admin_token,
         chain=args.chain,
         block_ms=args.block_ms,
-        exchange=ExchangeConfig(mark_rule=args.mark),
+        time=args.time,
+        exchange=ExchangeConfig(mark_rule=args.mark, adl_policy=args.policy),
     )
     venue = Venue(config)
     ex = venue.exchange
-    oracle = []
-    for coin, px in _prices(args.price).items():
-        instrument = ex.by_name.get(coin)
-        if instrument is None:
+    for i, (coin, px) in enumerate(_prices(args.price).items()):
+        if coin not in ex.by_name:
             sys.exit(f"--price: no coin {coin!r} (coins: {', '.join(ex.by_name)})")
         try:
-            oracle.append((instrument.asset, instrument.units.parse_px(px)))
-        except (DecimalSyntaxError, ValueError) as exc:
+            opening = float(Decimal(px))
+            if not opening > 0:
+                raise ValueError("a price must be positive")
+            if args.feed == "walk":
+                path = RandomWalk(opening, args.volatility, seed=args.seed * 1_000 + i)
+            else:
+                path = Constant(opening)
+        except (InvalidOperation, ValueError) as exc:
             sys.exit(f"--price {coin}={px}: {exc}")
-    venue.apply(cmd.SetOracle(tuple(oracle)))
+        venue.oracle.set_path(coin, path, venue.now())
+    venue.oracle.tick(venue.now())
     try:
         usdc = parse_usdc(args.demo_usdc)
     except (DecimalSyntaxError, ValueError):
@@ -135,7 +165,7 @@ async def serve(args: argparse.Namespace) -> None:
         server = await start(venue)
     except OSError as exc:
         sys.exit(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
-    print(_banner(server.url, server.admin_token, wallets, args.demo_usdc), flush=True)
+    print(_banner(server.url, server.admin_token, wallets, args), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -146,11 +176,17 @@ async def serve(args: argparse.Namespace) -> None:
     await server.close()
 
 
-def _banner(url: str, token: str, wallets: list[tuple[str, bytes]], usdc: str) -> str:
+def _banner(url: str, token: str, wallets: list[tuple[str, bytes]], args) -> str:
+    feed = (
+        f"a random walk ({args.volatility:g} a day, seed {args.seed})"
+        if args.feed == "walk"
+        else "constant"
+    )
     lines = [
         f"adl-sandbox serving Hyperliquid's API on {url}  (/info, /exchange, /ws)",
         f"admin token (Authorization: Bearer ...): {token}",
-        f"demo wallets, {usdc} USDC each:",
+        f"time: {args.time}; oracle: {feed}; ADL policy: {args.policy}",
+        f"demo wallets, {args.demo_usdc} USDC each:",
         *(f"  {address}  key 0x{key.hex()}" for address, key in wallets),
         "",
         "try it with the official SDK:",
@@ -168,6 +204,16 @@ def _banner(url: str, token: str, wallets: list[tuple[str, bytes]], usdc: str) -
         f"  curl -s -X POST {url}/sandbox/accounts -H 'Authorization: Bearer {token}' "
         """-d '{"usdc": "10000"}'""",
         "",
+        *(
+            [
+                "virtual time moves when told:",
+                f"  curl -s -X POST {url}/sandbox/clock/advance -H 'Authorization: Bearer {token}' "
+                """-d '{"ms": 60000}'""",
+                "",
+            ]
+            if args.time == "virtual"
+            else []
+        ),
         "Ctrl-C stops it.",
     ]
     return "\n".join(lines)

@@ -192,6 +192,10 @@ class DeleverageMixin:
                                      wallet, maintenance))  # fmt: skip
         return out
 
+    def adl_queue(self, asset: int, longs: bool) -> list[ev.RankEntry]:
+        """The ADL queue of one side of `asset` right now, first to be closed first."""
+        return self._ranking(asset, longs, set())
+
     def adl_ranks(self, asset: int) -> dict[str, int]:
         """Every position's place in the ADL queue of `asset` right now, as a 0-4 quantile
         (4: among the first fifth to be closed), under the exchange's policy."""

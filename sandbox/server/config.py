@@ -26,6 +26,7 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
     # How often the clock lets time pass in the core (funding, scheduled cancels, the
     # vault's unwinding) when no command does.
     tick_ms: int = 250
+    oracle_ms: int = 3_000  # how often the price feeds post the oracle (the venue: ~3 s)
     ws_buffer_limit: int = 8 * 1_048_576  # bytes waiting for a slow client before it is cut off
     ws_idle_timeout_s: float = 60.0  # the venue closes a socket it has sent nothing to
     ws_greeting: bool = True  # "Websocket connection established." on connect

@@ -1,14 +1,28 @@
-"""The control plane under `/sandbox/`: what a test or an operator does that a venue
-would not let a user do. Every route needs `Authorization: Bearer <admin token>`.
+"""The control plane under `/sandbox/`: what a test or an operator does that a venue would
+not let a user do. Every route needs `Authorization: Bearer <admin token>` (401 without
+it); a request it cannot use gets 400 and `{"error": "..."}`, and changes nothing.
 
-- `POST /sandbox/accounts` `{"usdc": "10000"}`: a new account with a fresh key, funded;
-  answers `{"address", "privateKey"}`.
+| route | body or query | answer |
+| --- | --- | --- |
+| `POST /sandbox/accounts` | `{"usdc": "10000"}` | `{"address", "privateKey"}` |
+| `POST /sandbox/deposit` | `{"user", "usdc"}` | `{"user", "accountValue"}` |
+| `POST /sandbox/withdraw` | `{"user", "usdc"}` | `{"user", "accountValue"}` |
+| `POST /sandbox/oracle` | `{"coin": "BTC", "px": "60000"}` | `{"coin", "px"}` |
+| `POST /sandbox/oracle/shock` | `{"coin", "pct": -10, "ms": 60000}` | `{"coin", "px"}` |
+| `GET /sandbox/clock` | | `{"time", "mode"}` |
+| `POST /sandbox/clock/advance` | `{"ms": 1000}` (virtual time) | `{"time", "mode"}` |
+| `GET /sandbox/invariants` | | `{"ok", "error", "time"}` |
+| `GET /sandbox/vault` | | the liquidator vault's clearinghouseState, its capital |
+| `GET /sandbox/adl` | `?coin=BTC` | every position's ADL rank and queue quantile |
+| `GET /sandbox/audit` | `?since=<lid>` | the waterfall's audit records |
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 
 import msgspec
 from aiohttp import web
@@ -16,16 +30,198 @@ from aiohttp import web
 from protocol import signing, wire
 from protocol.numbers import DecimalSyntaxError
 from sandbox.core import commands as cmd
-from sandbox.core.units import parse_usdc
+from sandbox.core import events as ev
+from sandbox.core.errors import InvariantError
+from sandbox.core.units import fmt_usdc, parse_usdc
+from sandbox.server.audit import step_json
+from sandbox.server.registry import Denied, normalize
 
 
-def _error(status: int, text: str) -> web.Response:
+class BadRequest(Exception):
+    pass
+
+
+def _json(obj, status: int = 200) -> web.Response:
     return web.Response(
-        status=status, body=wire.encoder.encode({"error": text}), content_type="application/json"
+        status=status, body=wire.encoder.encode(obj), content_type="application/json"
     )
 
 
+class Control:
+    """The control plane's handlers: each takes the request's fields and answers a dict."""
+
+    def __init__(self, venue) -> None:
+        self.venue = venue
+
+    # -- reading fields ----------------------------------------------------------------------
+
+    @staticmethod
+    def _usdc(payload: dict, field: str = "usdc", default: str | None = None) -> int:
+        value = payload.get(field, default)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        try:
+            if not isinstance(value, str):
+                raise ValueError
+            amount = parse_usdc(value)
+        except (DecimalSyntaxError, ValueError):
+            raise BadRequest(f'{field} must be a decimal amount, e.g. "10000"') from None
+        if amount < 0:
+            raise BadRequest(f"{field} must not be negative")
+        return amount
+
+    @staticmethod
+    def _number(payload: dict, field: str) -> Decimal:
+        value = payload.get(field)
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise BadRequest(f"{field} must be a number")
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            raise BadRequest(f"{field} must be a number") from None
+        if not number.is_finite():
+            raise BadRequest(f"{field} must be a number")
+        return number
+
+    @staticmethod
+    def _user(payload: dict) -> str:
+        try:
+            return normalize(payload.get("user"))
+        except Denied:
+            raise BadRequest("user must be an address (0x and 40 hex digits)") from None
+
+    def _coin(self, payload: dict) -> str:
+        coin = payload.get("coin")
+        if not isinstance(coin, str) or coin not in self.venue.exchange.by_name:
+            coins = ", ".join(self.venue.exchange.by_name)
+            raise BadRequest(f"coin must be one of {coins}")
+        return coin
+
+    def _account_value(self, user: str) -> dict:
+        state = self.venue.views.clearinghouse(self.venue.exchange.accounts.get(user))
+        return {"user": user, "accountValue": state.marginSummary.accountValue}
+
+    def _apply_ok(self, command) -> None:
+        for event in self.venue.apply(command):
+            if type(event) is ev.ActionResult and event.kind == "err":
+                raise BadRequest(event.error)
+
+    # -- accounts and money ------------------------------------------------------------------
+
+    def create_account(self, payload: dict) -> dict:
+        amount = self._usdc(payload, default="0")
+        key = secrets.token_bytes(32)
+        address = signing.address_of(key)
+        if amount:  # an unfunded account does not exist yet, as on the venue
+            self.venue.apply(cmd.Deposit(address, amount))
+        return {"address": address, "privateKey": "0x" + key.hex()}
+
+    def deposit(self, payload: dict) -> dict:
+        user, amount = self._user(payload), self._usdc(payload)
+        if not amount:
+            raise BadRequest("usdc must be more than 0")
+        self._apply_ok(cmd.Deposit(user, amount))
+        return self._account_value(user)
+
+    def withdraw(self, payload: dict) -> dict:
+        user, amount = self._user(payload), self._usdc(payload)
+        if not amount:
+            raise BadRequest("usdc must be more than 0")
+        if user not in self.venue.exchange.accounts:
+            raise BadRequest(f"no account {user}")
+        self._apply_ok(cmd.Withdraw(user, amount))
+        return self._account_value(user)
+
+    # -- prices and time ---------------------------------------------------------------------
+
+    def _price_answer(self, coin: str) -> dict:
+        inst = self.venue.exchange.by_name[coin]
+        return {"coin": coin, "px": inst.units.fmt_px(self.venue.exchange.oracles[inst.asset])}
+
+    def set_oracle(self, payload: dict) -> dict:
+        coin, px = self._coin(payload), self._number(payload, "px")
+        if px <= 0:
+            raise BadRequest("px must be positive")
+        self.venue.oracle.set_price(coin, float(px), self.venue.now())
+        return self._price_answer(coin)
+
+    def shock(self, payload: dict) -> dict:
+        coin, pct = self._coin(payload), self._number(payload, "pct")
+        ms = int(self._number(payload, "ms")) if "ms" in payload else 0
+        if pct <= -100:
+            raise BadRequest("pct must be above -100")
+        if ms < 0:
+            raise BadRequest("ms must not be negative")
+        venue = self.venue
+        if coin not in venue.oracle.paths:
+            inst = venue.exchange.by_name[coin]
+            current = venue.exchange.oracles[inst.asset]
+            if not current:
+                raise BadRequest(f"{coin} has no price yet")
+            venue.oracle.set_price(coin, current / inst.units.px_one, venue.now())
+        venue.oracle.shock(coin, float(pct), ms, venue.now())
+        return self._price_answer(coin)
+
+    def clock(self, payload: dict) -> dict:
+        venue = self.venue
+        return {"time": venue.now(), "mode": "virtual" if venue.virtual else "realtime"}
+
+    def advance(self, payload: dict) -> dict:
+        if not self.venue.virtual:
+            raise BadRequest("the clock advances on request only in virtual time (--time virtual)")
+        ms = self._number(payload, "ms")
+        if ms < 0 or ms != int(ms):
+            raise BadRequest("ms must be a whole number of milliseconds, not negative")
+        self.venue.advance(int(ms))
+        return self.clock(payload)
+
+    # -- reading the waterfall ---------------------------------------------------------------
+
+    def invariants(self, payload: dict) -> dict:
+        try:
+            self.venue.exchange.validate()
+        except InvariantError as broken:
+            return {"ok": False, "error": str(broken), "time": self.venue.now()}
+        return {"ok": True, "error": None, "time": self.venue.now()}
+
+    def vault(self, payload: dict) -> dict:
+        ex = self.venue.exchange
+        state = self.venue.views.clearinghouse(ex.vault)
+        return {
+            "address": ex.vault.address,
+            "capital": fmt_usdc(ex.vault_funding),
+            "state": msgspec.to_builtins(state),
+        }
+
+    def adl(self, payload: dict) -> dict:
+        coin = self._coin(payload)
+        ex, views = self.venue.exchange, self.venue.views
+        asset = ex.by_name[coin].asset
+        quantiles = ex.adl_ranks(asset)
+        out = []
+        for longs in (True, False):
+            for place, entry in enumerate(ex.adl_queue(asset, longs), 1):
+                out.append({
+                    "user": entry.user, "side": "long" if longs else "short", "rank": place,
+                    "quantile": quantiles.get(entry.user), "score": str(entry.score),
+                    "szi": views.sz(asset, entry.size), "unrealizedPnl": fmt_usdc(entry.upnl),
+                    "accountValue": fmt_usdc(entry.account_value),
+                })  # fmt: skip
+        return {"coin": coin, "policy": ex.config.adl_policy, "positions": out}
+
+    def audit(self, payload: dict) -> dict:
+        since = payload.get("since", "0")
+        try:
+            since = int(since)
+        except (TypeError, ValueError):
+            raise BadRequest("since must be a liquidation id (an integer)") from None
+        steps = [step_json(self.venue, s) for s in self.venue.audit if s.lid > since]
+        return {"steps": steps}
+
+
 def add_routes(app: web.Application, venue, token: str) -> None:
+    control = Control(venue)
+
     def authorized(request: web.Request) -> bool:
         header = request.headers.get("Authorization", "")
         scheme, _, given = header.partition(" ")
@@ -33,36 +229,41 @@ def add_routes(app: web.Application, venue, token: str) -> None:
             given.strip().encode(), token.encode()
         )
 
-    def guarded(handler):
+    def guarded(handler: Callable[[dict], dict]):
         async def wrapper(request: web.Request) -> web.StreamResponse:
             if not authorized(request):
-                return _error(401, "missing or wrong admin token (Authorization: Bearer <token>)")
+                return _json(
+                    {"error": "missing or wrong admin token (Authorization: Bearer <token>)"}, 401
+                )
+            payload: dict = dict(request.query)
+            if request.method == "POST":
+                try:
+                    body = await request.read()
+                    decoded = msgspec.json.decode(body) if body else {}
+                except (msgspec.DecodeError, RecursionError):
+                    return _json({"error": "the body is not JSON"}, 400)
+                if not isinstance(decoded, dict):
+                    return _json({"error": "the body must be a JSON object"}, 400)
+                payload.update(decoded)
             try:
-                body = await request.read()
-                payload = msgspec.json.decode(body) if body else {}
-            except (msgspec.DecodeError, RecursionError):
-                return _error(400, "the body is not JSON")
-            if not isinstance(payload, dict):
-                return _error(400, "the body must be a JSON object")
-            return await handler(payload)
+                return _json(handler(payload))
+            except BadRequest as bad:
+                return _json({"error": str(bad)}, 400)
 
         return wrapper
 
-    async def create_account(payload: dict) -> web.Response:
-        usdc = payload.get("usdc", "0")
-        try:
-            amount = parse_usdc(usdc if isinstance(usdc, str) else str(usdc))
-        except (DecimalSyntaxError, ValueError):
-            return _error(400, 'usdc must be a decimal amount, e.g. "10000"')
-        if amount < 0:
-            return _error(400, "usdc must not be negative")
-        key = secrets.token_bytes(32)
-        address = signing.address_of(key)
-        if amount:  # an unfunded account does not exist yet, as on the venue
-            venue.apply(cmd.Deposit(address, amount))
-        return web.Response(
-            body=wire.encoder.encode({"address": address, "privateKey": "0x" + key.hex()}),
-            content_type="application/json",
-        )
-
-    app.router.add_post("/sandbox/accounts", guarded(create_account))
+    routes = [
+        ("POST", "/sandbox/accounts", control.create_account),
+        ("POST", "/sandbox/deposit", control.deposit),
+        ("POST", "/sandbox/withdraw", control.withdraw),
+        ("POST", "/sandbox/oracle", control.set_oracle),
+        ("POST", "/sandbox/oracle/shock", control.shock),
+        ("GET", "/sandbox/clock", control.clock),
+        ("POST", "/sandbox/clock/advance", control.advance),
+        ("GET", "/sandbox/invariants", control.invariants),
+        ("GET", "/sandbox/vault", control.vault),
+        ("GET", "/sandbox/adl", control.adl),
+        ("GET", "/sandbox/audit", control.audit),
+    ]
+    for method, path, handler in routes:
+        app.router.add_route(method, path, guarded(handler))

@@ -19,6 +19,7 @@ from sandbox.core import events as ev
 from sandbox.core.errors import InvariantError
 from sandbox.core.exchange import Exchange
 from sandbox.core.units import fmt_usdc
+from sandbox.pricefeed import Oracle
 from sandbox.server.clock import RealtimeClock, VirtualClock
 from sandbox.server.config import ServerConfig
 from sandbox.server.history import History
@@ -60,6 +61,11 @@ class Venue:
         self._validate = config.validate_each_command
         self.invariant_failures: list[str] = []
         self.timeline.every(config.tick_ms, self.tick)
+        ex = self.exchange
+        self.oracle = Oracle(
+            self._post_oracle, {i.name: i.units.px_one for i in ex.instruments}, config.oracle_ms
+        )
+        self.timeline.every(config.oracle_ms, lambda: self.oracle.tick(self.now()))
         if self.virtual:  # market data per block of virtual time
             self.timeline.every(config.block_ms, self.flush)
 
@@ -80,6 +86,10 @@ class Venue:
         self._dispatch(events)
         self.hub.deliver()
         return events
+
+    def _post_oracle(self, prices: dict[str, int]) -> None:
+        by_name = self.exchange.by_name
+        self.apply(cmd.SetOracle(tuple((by_name[c].asset, px) for c, px in prices.items())))
 
     def tick(self) -> list:
         return self.apply(cmd.Tick())

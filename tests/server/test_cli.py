@@ -20,7 +20,7 @@ from sandbox.__main__ import demo_key, main
 def served():
     process = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "--port", "0", "--admin-token", "letmein",
-         "--price", "BTC=50000"],
+         "--price", "BTC=50000", "--feed", "constant"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     banner = []
