@@ -1,0 +1,193 @@
+"""The control plane: every route, its token check and bad input, against a real server."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from hyperliquid.info import Info
+
+from sandbox.core.config import ExchangeConfig
+from sandbox.server.config import ServerConfig
+from sandbox.server.thread import ServerThread
+from tests.server.conftest import PRICES, Trader, finish, start
+
+ROUTES = [
+    ("POST", "/sandbox/accounts"),
+    ("POST", "/sandbox/deposit"),
+    ("POST", "/sandbox/withdraw"),
+    ("POST", "/sandbox/oracle"),
+    ("POST", "/sandbox/oracle/shock"),
+    ("GET", "/sandbox/clock"),
+    ("POST", "/sandbox/clock/advance"),
+    ("GET", "/sandbox/invariants"),
+    ("GET", "/sandbox/vault"),
+    ("GET", "/sandbox/adl"),
+    ("GET", "/sandbox/audit"),
+]
+
+
+def virtual(**exchange) -> ServerThread:
+    """A server in virtual time, opened at PRICES through its oracle."""
+    exchange.setdefault("mark_rule", "oracle")
+    config = ServerConfig(port=0, time="virtual", start_ms=1_800_000_000_000, block_ms=100,
+                          validate_each_command=True, exchange=ExchangeConfig(**exchange))  # fmt: skip
+
+    def setup(venue):
+        for coin, px in PRICES.items():
+            venue.oracle.set_price(coin, float(px), venue.now())
+
+    return ServerThread(config, setup=setup).start()
+
+
+@pytest.fixture
+def vsandbox():
+    server = virtual()
+    yield server
+    finish(server)
+
+
+def call(sandbox, method: str, path: str, body: dict | None = None, token: str | None = ...):
+    token = sandbox.admin_token if token is ... else token
+    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+    if method == "GET":
+        return requests.get(sandbox.url + path, params=body, headers=headers, timeout=10)
+    return requests.post(sandbox.url + path, json=body or {}, headers=headers, timeout=10)
+
+
+def ok(sandbox, method: str, path: str, body: dict | None = None) -> dict:
+    response = call(sandbox, method, path, body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def refused(sandbox, method: str, path: str, body, expected: str) -> None:
+    response = call(sandbox, method, path, body)
+    assert response.status_code == 400
+    assert expected in response.json()["error"]
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+def test_every_route_needs_the_token(vsandbox, method, path):
+    for token in (None, "wrong", ""):
+        response = call(vsandbox, method, path, {}, token=token)
+        assert response.status_code == 401
+        assert "admin token" in response.json()["error"]
+    response = requests.post(vsandbox.url + path, headers={"Authorization": "Basic x"}, timeout=10)
+    assert response.status_code in (401, 405)
+
+
+def test_accounts_deposit_and_withdraw(vsandbox):
+    info = Info(vsandbox.url, skip_ws=True)
+    created = ok(vsandbox, "POST", "/sandbox/accounts", {"usdc": "1500.5"})
+    user = created["address"]
+    assert created["privateKey"].startswith("0x") and len(created["privateKey"]) == 66
+    assert info.user_state(user)["marginSummary"]["accountValue"] == "1500.5"
+    assert ok(vsandbox, "POST", "/sandbox/deposit", {"user": user, "usdc": "99.5"}) == {
+        "user": user, "accountValue": "1600.0"
+    }  # fmt: skip
+    assert ok(vsandbox, "POST", "/sandbox/withdraw", {"user": user, "usdc": 600}) == {
+        "user": user, "accountValue": "1000.0"
+    }  # fmt: skip
+    ledger = [u["delta"]["type"] for u in info.user_non_funding_ledger_updates(user, 0)]
+    assert ledger == ["deposit", "deposit", "withdraw"]
+    refused(vsandbox, "POST", "/sandbox/withdraw", {"user": user, "usdc": "5000"}, "Insufficient")
+    refused(vsandbox, "POST", "/sandbox/deposit", {"user": "0x12", "usdc": "1"}, "address")
+    refused(vsandbox, "POST", "/sandbox/deposit", {"user": user, "usdc": "-1"}, "negative")
+    refused(vsandbox, "POST", "/sandbox/deposit", {"user": user, "usdc": "lots"}, "decimal")
+    refused(vsandbox, "POST", "/sandbox/deposit", {"user": user, "usdc": "0"}, "more than 0")
+    refused(vsandbox, "POST", "/sandbox/withdraw", {"user": "0x" + "ab" * 20, "usdc": "1"},
+            "no account")  # fmt: skip
+    assert info.user_state(user)["marginSummary"]["accountValue"] == "1000.0"  # unchanged
+    for body in (b"{not json", b"[1, 2]"):
+        response = requests.post(vsandbox.url + "/sandbox/deposit", data=body, timeout=10,
+                                 headers={"Authorization": f"Bearer {vsandbox.admin_token}"})  # fmt: skip
+        assert response.status_code == 400
+
+
+def test_oracle_set_and_shock_over_virtual_time(vsandbox):
+    info = Info(vsandbox.url, skip_ws=True)
+    assert ok(vsandbox, "POST", "/sandbox/oracle", {"coin": "BTC", "px": "61000"}) == {
+        "coin": "BTC", "px": "61000.0"
+    }  # fmt: skip
+    assert info.all_mids()["BTC"] == "61000.0"
+    ok(vsandbox, "POST", "/sandbox/oracle/shock", {"coin": "BTC", "pct": -10, "ms": 60_000})
+    ok(vsandbox, "POST", "/sandbox/clock/advance", {"ms": 30_000})
+    assert info.all_mids()["BTC"] == "57950.0"  # half-way: -5%
+    ok(vsandbox, "POST", "/sandbox/clock/advance", {"ms": 30_000})
+    assert info.all_mids()["BTC"] == "54900.0"
+    ok(vsandbox, "POST", "/sandbox/clock/advance", {"ms": 600_000})
+    assert info.all_mids()["BTC"] == "54900.0"  # the move stays
+    now = ok(vsandbox, "POST", "/sandbox/oracle/shock", {"coin": "ETH", "pct": "50"})
+    assert now == {"coin": "ETH", "px": "4500.0"}  # no duration: at once
+    refused(vsandbox, "POST", "/sandbox/oracle", {"coin": "DOGE", "px": "1"}, "coin must be")
+    refused(vsandbox, "POST", "/sandbox/oracle", {"coin": "BTC", "px": "0"}, "positive")
+    refused(vsandbox, "POST", "/sandbox/oracle", {"coin": "BTC", "px": "NaN"}, "number")
+    refused(vsandbox, "POST", "/sandbox/oracle", {"coin": "BTC"}, "number")
+    refused(vsandbox, "POST", "/sandbox/oracle/shock", {"coin": "BTC", "pct": -100}, "above -100")
+    refused(vsandbox, "POST", "/sandbox/oracle/shock", {"coin": "BTC", "pct": 1, "ms": -5},
+            "negative")  # fmt: skip
+
+
+def test_advancing_virtual_time_runs_what_falls_due_in_order(vsandbox):
+    """An hour of virtual time in one call: funding is paid on the hour, exactly once."""
+    alice, bob = Trader(vsandbox, "100000"), Trader(vsandbox, "100000")
+    alice.exchange.order("ETH", True, 1.0, 3000.0, {"limit": {"tif": "Gtc"}})
+    bob.exchange.order("ETH", False, 1.0, 3000.0, {"limit": {"tif": "Ioc"}})
+    start = ok(vsandbox, "GET", "/sandbox/clock")
+    assert start["mode"] == "virtual"
+    info = Info(vsandbox.url, skip_ws=True)
+    assert info.user_funding_history(alice.address, 0) == []
+    after = ok(vsandbox, "POST", "/sandbox/clock/advance", {"ms": 3_600_000})
+    assert after["time"] == start["time"] + 3_600_000
+    assert ok(vsandbox, "GET", "/sandbox/clock")["time"] == after["time"]  # it stays put
+    fundings = info.user_funding_history(alice.address, 0)
+    assert len(fundings) == 1 and fundings[0]["time"] % 3_600_000 == 0
+    assert start["time"] < fundings[0]["time"] <= after["time"]
+    refused(vsandbox, "POST", "/sandbox/clock/advance", {"ms": -1}, "not negative")
+    refused(vsandbox, "POST", "/sandbox/clock/advance", {"ms": 1.5}, "whole number")
+    refused(vsandbox, "POST", "/sandbox/clock/advance", {}, "number")
+
+
+def test_the_clock_does_not_advance_in_real_time():
+    sandbox = start()
+    try:
+        assert ok(sandbox, "GET", "/sandbox/clock")["mode"] == "realtime"
+        refused(sandbox, "POST", "/sandbox/clock/advance", {"ms": 1000}, "virtual time")
+    finally:
+        finish(sandbox)
+
+
+def test_waterfall_reads_vault_adl_queue_audit_and_invariants():
+    """Alice (long, 20x) is ADL'd against Bob and Carol, shorts ranked by the policy, when a
+    shock takes BTC down and the vault has no capital."""
+    sandbox = virtual(vault_capital=0)
+    try:
+        alice = Trader(sandbox, "2000")
+        bob, carol = Trader(sandbox, "100000"), Trader(sandbox, "5000")
+        alice.exchange.order("BTC", True, 0.5, 60000.0, {"limit": {"tif": "Gtc"}})
+        bob.exchange.order("BTC", False, 0.3, 60000.0, {"limit": {"tif": "Ioc"}})
+        carol.exchange.order("BTC", False, 0.2, 60000.0, {"limit": {"tif": "Ioc"}})
+        ok(sandbox, "POST", "/sandbox/oracle", {"coin": "BTC", "px": "59000"})
+        queue = ok(sandbox, "GET", "/sandbox/adl", {"coin": "BTC"})
+        assert queue["policy"] == "hyperliquid"
+        shorts = [p for p in queue["positions"] if p["side"] == "short"]
+        # Carol, on 5,000, is the more leveraged winner: first in the queue
+        assert [p["user"] for p in shorts] == [carol.address, bob.address]
+        assert [p["rank"] for p in shorts] == [1, 2] and shorts[0]["quantile"] == 4
+        assert ok(sandbox, "GET", "/sandbox/audit") == {"steps": []}
+
+        ok(sandbox, "POST", "/sandbox/oracle/shock", {"coin": "BTC", "pct": -8})
+        steps = ok(sandbox, "GET", "/sandbox/audit")["steps"]
+        adl = [s for s in steps if s["stage"] == "adl"]
+        assert adl and adl[0]["user"] == alice.address and adl[0]["policy"] == "hyperliquid"
+        assert [c["user"] for c in adl[0]["counterparties"]] == [carol.address, bob.address]
+        later = ok(sandbox, "GET", "/sandbox/audit", {"since": steps[-1]["lid"]})
+        assert later == {"steps": []}
+        vault = ok(sandbox, "GET", "/sandbox/vault")
+        assert vault["capital"] == "0.0" and vault["address"].startswith("0x")
+        assert "marginSummary" in vault["state"]
+        assert ok(sandbox, "GET", "/sandbox/invariants")["ok"] is True
+        refused(sandbox, "GET", "/sandbox/adl", {"coin": "NOPE"}, "coin must be")
+        refused(sandbox, "GET", "/sandbox/audit", {"since": "x"}, "integer")
+    finally:
+        finish(sandbox)
