@@ -18,6 +18,7 @@ from protocol.numbers import DecimalSyntaxError
 from sandbox.core import commands as cmd
 from sandbox.core.config import ADL_POLICIES, ExchangeConfig
 from sandbox.core.units import parse_usdc
+from sandbox.liquidity import MarketMaker
 from sandbox.pricefeed import Constant, RandomWalk
 from sandbox.server.config import ServerConfig
 
@@ -117,6 +118,11 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
         + ")",
     )
     parser.add_argument(
+        "--no-makers",
+        action="store_true",
+        help="no background market makers (by default they quote every coin)",
+    )
+    parser.add_argument(
         "--demo-usdc",
         default="100000",
         help=f"what each of the {DEMO_WALLETS} demo wallets holds at start (100000)",
@@ -153,6 +159,9 @@ async def serve(args: argparse.Namespace) -> None:
             sys.exit(f"--price {coin}={px}: {exc}")
         venue.oracle.set_path(coin, path, venue.now())
     venue.oracle.tick(venue.now())
+    if not args.no_makers:
+        venue.liquidity.makers.append(MarketMaker(venue, "mm1"))
+        venue.liquidity.start()
     try:
         usdc = parse_usdc(args.demo_usdc)
     except (DecimalSyntaxError, ValueError):

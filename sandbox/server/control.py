@@ -11,6 +11,9 @@ it); a request it cannot use gets 400 and `{"error": "..."}`, and changes nothin
 | `POST /sandbox/oracle/shock` | `{"coin", "pct": -10, "ms": 60000}` | `{"coin", "px"}` |
 | `GET /sandbox/clock` | | `{"time", "mode"}` |
 | `POST /sandbox/clock/advance` | `{"ms": 1000}` (virtual time) | `{"time", "mode"}` |
+| `GET /sandbox/liquidity` | | the background market makers and whether they quote |
+| `POST /sandbox/liquidity/pull` | | cancels their quotes; they stop quoting |
+| `POST /sandbox/liquidity/restore` | | they quote again |
 | `GET /sandbox/invariants` | | `{"ok", "error", "time"}` |
 | `GET /sandbox/vault` | | the liquidator vault's clearinghouseState, its capital |
 | `GET /sandbox/adl` | `?coin=BTC` | every position's ADL rank and queue quantile |
@@ -175,6 +178,29 @@ class Control:
         self.venue.advance(int(ms))
         return self.clock(payload)
 
+    # -- background liquidity --------------------------------------------------------------
+
+    def _liquidity_state(self) -> dict:
+        liquidity = self.venue.liquidity
+        return {
+            "active": liquidity.active,
+            "makers": [
+                {"address": m.address, "name": m.name, "active": m.active, "coins": list(m.coins)}
+                for m in liquidity.makers
+            ],
+        }
+
+    def liquidity(self, payload: dict) -> dict:
+        return self._liquidity_state()
+
+    def pull_liquidity(self, payload: dict) -> dict:
+        self.venue.liquidity.pull()
+        return self._liquidity_state()
+
+    def restore_liquidity(self, payload: dict) -> dict:
+        self.venue.liquidity.restore()
+        return self._liquidity_state()
+
     # -- reading the waterfall ---------------------------------------------------------------
 
     def invariants(self, payload: dict) -> dict:
@@ -260,6 +286,9 @@ def add_routes(app: web.Application, venue, token: str) -> None:
         ("POST", "/sandbox/oracle/shock", control.shock),
         ("GET", "/sandbox/clock", control.clock),
         ("POST", "/sandbox/clock/advance", control.advance),
+        ("GET", "/sandbox/liquidity", control.liquidity),
+        ("POST", "/sandbox/liquidity/pull", control.pull_liquidity),
+        ("POST", "/sandbox/liquidity/restore", control.restore_liquidity),
         ("GET", "/sandbox/invariants", control.invariants),
         ("GET", "/sandbox/vault", control.vault),
         ("GET", "/sandbox/adl", control.adl),

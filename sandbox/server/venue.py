@@ -19,6 +19,7 @@ from sandbox.core import events as ev
 from sandbox.core.errors import InvariantError
 from sandbox.core.exchange import Exchange
 from sandbox.core.units import fmt_usdc
+from sandbox.liquidity import Liquidity
 from sandbox.pricefeed import Oracle
 from sandbox.server.clock import RealtimeClock, VirtualClock
 from sandbox.server.config import ServerConfig
@@ -66,6 +67,7 @@ class Venue:
             self._post_oracle, {i.name: i.units.px_one for i in ex.instruments}, config.oracle_ms
         )
         self.timeline.every(config.oracle_ms, lambda: self.oracle.tick(self.now()))
+        self.liquidity = Liquidity()  # background market makers, when a sandbox adds them
         if self.virtual:  # market data per block of virtual time
             self.timeline.every(config.block_ms, self.flush)
 

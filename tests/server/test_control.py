@@ -19,6 +19,9 @@ ROUTES = [
     ("POST", "/sandbox/oracle/shock"),
     ("GET", "/sandbox/clock"),
     ("POST", "/sandbox/clock/advance"),
+    ("GET", "/sandbox/liquidity"),
+    ("POST", "/sandbox/liquidity/pull"),
+    ("POST", "/sandbox/liquidity/restore"),
     ("GET", "/sandbox/invariants"),
     ("GET", "/sandbox/vault"),
     ("GET", "/sandbox/adl"),
@@ -191,3 +194,21 @@ def test_waterfall_reads_vault_adl_queue_audit_and_invariants():
         refused(sandbox, "GET", "/sandbox/audit", {"since": "x"}, "integer")
     finally:
         finish(sandbox)
+
+
+def test_liquidity_pull_and_restore(vsandbox):
+    from sandbox.liquidity import MarketMaker
+
+    def add_maker(venue):
+        venue.liquidity.makers.append(MarketMaker(venue, "mm1", ("BTC",)))
+        venue.liquidity.start()
+
+    vsandbox.call(add_maker, vsandbox.venue)
+    info = Info(vsandbox.url, skip_ws=True)
+    assert [len(side) for side in info.l2_snapshot("BTC")["levels"]] == [5, 5]
+    state = ok(vsandbox, "POST", "/sandbox/liquidity/pull")
+    assert state["active"] is False and state["makers"][0]["coins"] == ["BTC"]
+    assert info.l2_snapshot("BTC")["levels"] == [[], []]
+    assert ok(vsandbox, "POST", "/sandbox/liquidity/restore")["active"] is True
+    assert [len(side) for side in info.l2_snapshot("BTC")["levels"]] == [5, 5]
+    assert ok(vsandbox, "GET", "/sandbox/liquidity")["makers"][0]["active"] is True
