@@ -141,3 +141,14 @@ Command = (
     | SetOracle
     | Tick
 )
+
+
+class ForceAdl(msgspec.Struct, frozen=True, gc=False, tag=True):
+    """Auto-deleverage `user`'s position in `asset` now (all of it, or `sz` lots of it), as
+    if a bankrupt position on the other side needed it: the liquidator vault takes it over
+    at the mark, and the user gets the venue's ADL fill and notification. A control-plane
+    command (no venue lets a user ask for this)."""
+
+    user: str
+    asset: int
+    sz: int | None = None

@@ -7,7 +7,8 @@ side for the whole batch; `adl_ranks` exposes every position's place in the queu
 
 from __future__ import annotations
 
-from sandbox.core import adl
+from sandbox.core import adl, errors
+from sandbox.core import commands as cmd
 from sandbox.core import events as ev
 from sandbox.core.accounts import Account
 from sandbox.core.liquidation import CROSS, Key
@@ -191,6 +192,32 @@ class DeleverageMixin:
             out.append(adl.Candidate(address, pos.size, pos.entry_ntl, mark, upnl, value,
                                      wallet, maintenance))  # fmt: skip
         return out
+
+    def _force_adl(self, c: cmd.ForceAdl, acct: Account) -> ev.ActionResult:
+        """The vault takes `acct`'s position (or `c.sz` of it) at the mark, by ADL."""
+        pos = acct.positions.get(c.asset) if 0 <= c.asset < len(self.instruments) else None
+        if pos is None or not pos.size or acct is self.vault:
+            return ev.ActionResult(acct.address, "err", error=errors.NO_POSITION_TO_ADL)
+        q = abs(pos.size) if c.sz is None else min(c.sz, abs(pos.size))
+        if q <= 0:
+            return ev.ActionResult(acct.address, "err", error=errors.INVALID_SIZE_TO_ADL)
+        asset, price = c.asset, self.marks[c.asset]
+        # the vault stands in for a bankrupt position opposite the user's
+        vault_size = q if pos.size < 0 else -q
+        vault_before = self._vault_value()
+        entry = next((e for e in self._ranking(asset, pos.size > 0, set())
+                      if e.user == acct.address), None)  # fmt: skip
+        used = self._adl_position(self.vault, self.vault_key, asset, vault_size, price,
+                                  [(acct.address, q)])  # fmt: skip
+        self._start_unwinding()
+        self._events.append(
+            ev.WaterfallStep(
+                "adl", self.vault.address, asset, vault_size, q, price, 0, vault_before,
+                self._vault_value(), self.ts, self._next_lid(), self.config.adl_policy,
+                (entry,) if entry is not None else (), tuple(used), "forced from the control plane",
+            )
+        )  # fmt: skip
+        return ev.ActionResult(acct.address, "default")
 
     def adl_queue(self, asset: int, longs: bool) -> list[ev.RankEntry]:
         """The ADL queue of one side of `asset` right now, first to be closed first."""

@@ -94,3 +94,8 @@ def with_asset(text: str, asset: int) -> str:
 def per_order(text: str, asset: int) -> str:
     """`with_asset`, except for the texts the venue sends without the suffix."""
     return text if text == PRICE_BAND else with_asset(text, asset)
+
+
+# Control-plane commands (not the venue's: it has no such thing).
+NO_POSITION_TO_ADL = "No position to auto-deleverage."
+INVALID_SIZE_TO_ADL = "The size to auto-deleverage must be positive."

@@ -102,6 +102,7 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
             cmd.UsdSend: self._usd_send,
             cmd.SpotSend: self._spot_send,
             cmd.ClassTransfer: self._class_transfer,
+            cmd.ForceAdl: self._force_adl,
         }
         if start_ms is not None:
             self._start(start_ms)

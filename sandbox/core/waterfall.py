@@ -257,9 +257,7 @@ class WaterfallMixin(HealthMixin, DeleverageMixin):
         acct.raw -= moved
         vault.raw += moved
         self._touch(acct)
-        if self._next_unwind == NEVER:
-            self._next_unwind = self.ts + self.config.vault_unwind_interval_ms
-            self._set_next_timer()
+        self._start_unwinding()
         after = self._vault_value()
         notional = sum(abs(s) * self.marks[a] for a, s in closed)
         self._events.append(
@@ -310,6 +308,12 @@ class WaterfallMixin(HealthMixin, DeleverageMixin):
         self._position_changed(maker, asset)
 
     # -- the vault unwinds ---------------------------------------------------------------------
+
+    def _start_unwinding(self) -> None:
+        """The vault has taken positions: it starts unwinding them, if not already."""
+        if self._next_unwind == NEVER:
+            self._next_unwind = self.ts + self.config.vault_unwind_interval_ms
+            self._set_next_timer()
 
     def _unwind_vault(self) -> None:
         """Sell (or buy back) a slice of each position the vault holds into the book, no

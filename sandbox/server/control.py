@@ -18,6 +18,7 @@ it); a request it cannot use gets 400 and `{"error": "..."}`, and changes nothin
 | `GET /sandbox/vault` | | the liquidator vault's clearinghouseState, its capital |
 | `GET /sandbox/adl` | `?coin=BTC` | every position's ADL rank and queue quantile |
 | `GET /sandbox/audit` | `?since=<lid>` | the waterfall's audit records |
+| `POST /sandbox/adl/force` | `{"user", "coin", "sz"?}` | ADLs the position (or `sz` of it) into the vault at the mark; the audit record |
 """
 
 from __future__ import annotations
@@ -235,6 +236,21 @@ class Control:
                 })  # fmt: skip
         return {"coin": coin, "policy": ex.config.adl_policy, "positions": out}
 
+    def force_adl(self, payload: dict) -> dict:
+        user, coin = self._user(payload), self._coin(payload)
+        inst = self.venue.exchange.by_name[coin]
+        sz = None
+        if payload.get("sz") is not None:
+            try:
+                sz = inst.units.parse_sz(str(self._number(payload, "sz")))
+            except (DecimalSyntaxError, ValueError):
+                raise BadRequest(f'sz must be a size of {coin}, e.g. "0.1"') from None
+        if user not in self.venue.exchange.accounts:
+            raise BadRequest(f"no account {user}")
+        self._apply_ok(cmd.ForceAdl(user, inst.asset, sz))
+        steps = [step_json(self.venue, s) for s in list(self.venue.audit)[-1:]]
+        return {"step": steps[0] if steps else None}
+
     def audit(self, payload: dict) -> dict:
         since = payload.get("since", "0")
         try:
@@ -293,6 +309,7 @@ def add_routes(app: web.Application, venue, token: str) -> None:
         ("GET", "/sandbox/vault", control.vault),
         ("GET", "/sandbox/adl", control.adl),
         ("GET", "/sandbox/audit", control.audit),
+        ("POST", "/sandbox/adl/force", control.force_adl),
     ]
     for method, path, handler in routes:
         app.router.add_route(method, path, guarded(handler))

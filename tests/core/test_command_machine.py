@@ -101,6 +101,10 @@ class CommandMachine(RuleBasedStateMachine):
     def class_transfer(self, user, amount, to_perp):
         self.apply(cmd.ClassTransfer(user, amount * 10**6, to_perp))
 
+    @rule(user=users, asset=assets, sz=st.none() | st.integers(-5, 5_000))
+    def force_adl(self, user, asset, sz):
+        self.apply(cmd.ForceAdl(user, asset, sz))
+
     @rule(user=users, delay=st.none() | st.sampled_from([1_000, 5_000, 30_000]))
     def schedule_cancel(self, user, delay):
         self.apply(cmd.ScheduleCancel(user, None if delay is None else self.now + 1 + delay))

@@ -284,3 +284,35 @@ def test_a_bystander_never_pays():
     s.oracle("BTC", "40000")
     s.oracle("BTC", "90000")
     assert s.account(frank).raw == usd(7_777)
+
+
+def test_a_forced_adl_closes_the_position_into_the_vault_at_the_mark():
+    """Bob is short 0.5 BTC from 60,000 and in profit at 58,000. The control plane forces an
+    ADL of 0.2 of it: the vault takes it at the mark, Bob's fill reads as an ADL."""
+    s = market(vault_capital=usd(1_000_000))
+    s.deposit(BOB, 10_000)
+    trade(s, BOB, "A", "60000", "0.5")
+    s.oracle("BTC", "58000")
+    s.apply(cmd.ForceAdl(BOB, s.asset("BTC"), s.sz("BTC", "0.2")), dt=1)
+    assert s.result().kind == "default"
+    (fill,) = s.fills(BOB)
+    assert (fill.dir, fill.px, fill.sz, fill.fee, fill.is_buy) == (
+        "Auto-Deleveraging", s.px("BTC", "58000"), s.sz("BTC", "0.2"), 0, True,
+    )  # fmt: skip
+    assert fill.closed_pnl == usd(400)  # (60,000 - 58,000) * 0.2
+    assert fill.liquidation == ev.Liquidation(VAULT, s.px("BTC", "58000"), "backstop")
+    assert s.size(BOB, "BTC") == -s.sz("BTC", "0.3")
+    assert s.size(VAULT, "BTC") == -s.sz("BTC", "0.2")  # the vault is short what Bob was
+    (step,) = steps(s, "adl")
+    assert step.reason == "forced from the control plane" and step.counterparties == (
+        (BOB, s.sz("BTC", "0.2")),
+    )
+    (note,) = s.of(ev.Notification)
+    assert note.text.startswith("Auto-deleveraging: 0.2 BTC")
+    # the rest, then nothing left to force
+    s.apply(cmd.ForceAdl(BOB, s.asset("BTC")), dt=1)
+    assert s.size(BOB, "BTC") == 0
+    s.apply(cmd.ForceAdl(BOB, s.asset("BTC")), dt=1)
+    assert s.result().error == "No position to auto-deleverage."
+    s.apply(cmd.ForceAdl(ALICE, s.asset("BTC"), 0), dt=1)
+    assert s.result().kind == "err"

@@ -9,7 +9,7 @@ from hyperliquid.info import Info
 from sandbox.core.config import ExchangeConfig
 from sandbox.server.config import ServerConfig
 from sandbox.server.thread import ServerThread
-from tests.server.conftest import PRICES, Trader, finish, start
+from tests.server.conftest import PRICES, Trader, finish, start, wait_for
 
 ROUTES = [
     ("POST", "/sandbox/accounts"),
@@ -26,6 +26,7 @@ ROUTES = [
     ("GET", "/sandbox/vault"),
     ("GET", "/sandbox/adl"),
     ("GET", "/sandbox/audit"),
+    ("POST", "/sandbox/adl/force"),
 ]
 
 
@@ -212,3 +213,36 @@ def test_liquidity_pull_and_restore(vsandbox):
     assert ok(vsandbox, "POST", "/sandbox/liquidity/restore")["active"] is True
     assert [len(side) for side in info.l2_snapshot("BTC")["levels"]] == [5, 5]
     assert ok(vsandbox, "GET", "/sandbox/liquidity")["makers"][0]["active"] is True
+
+
+def test_a_forced_adl_reaches_the_bot_through_the_sdk(vsandbox):
+    """A bot's profitable short is ADL'd on demand; its websocket hears the venue's fill."""
+    from tests.server.test_sdk_ws import Inbox
+
+    maker, bot = Trader(vsandbox, "100000"), Trader(vsandbox, "100000")
+    maker.exchange.order("ETH", True, 2.0, 3000.0, {"limit": {"tif": "Gtc"}})
+    bot.exchange.order("ETH", False, 2.0, 3000.0, {"limit": {"tif": "Ioc"}})
+    ok(vsandbox, "POST", "/sandbox/oracle", {"coin": "ETH", "px": "2900"})
+    info, inbox = Info(vsandbox.url), Inbox()
+    try:
+        info.subscribe({"type": "userFills", "user": bot.address}, inbox)
+        info.subscribe({"type": "userEvents", "user": bot.address}, inbox)
+        wait_for(lambda: inbox.on("userFills"), what="the snapshot")
+        forced = ok(vsandbox, "POST", "/sandbox/adl/force",
+                    {"user": bot.address, "coin": "ETH", "sz": "0.5"})  # fmt: skip
+        assert forced["step"]["stage"] == "adl" and forced["step"]["closed"] == "0.5"
+        ok(vsandbox, "POST", "/sandbox/clock/advance", {"ms": 200})  # a block goes out
+        fills = wait_for(lambda: [m for m in inbox.on("user") if "fills" in m], what="fill")
+        (fill,) = fills[0]["fills"]
+        assert (fill["dir"], fill["side"], fill["sz"], fill["px"], fill["closedPnl"]) == (
+            "Auto-Deleveraging", "B", "0.5", "2900.0", "50.0",
+        )  # fmt: skip
+        assert fill["liquidation"]["method"] == "backstop"
+        state = info.user_state(bot.address)["assetPositions"][0]["position"]
+        assert state["szi"] == "-1.5"
+        refused(vsandbox, "POST", "/sandbox/adl/force", {"user": maker.address, "coin": "BTC"},
+                "No position")  # fmt: skip
+        refused(vsandbox, "POST", "/sandbox/adl/force",
+                {"user": bot.address, "coin": "ETH", "sz": "abc"}, "number")  # fmt: skip
+    finally:
+        info.disconnect_websocket()
