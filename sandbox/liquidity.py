@@ -78,17 +78,19 @@ class MarketMaker:
         if cancels:
             self.venue.apply(cmd.Cancel(self.address, cancels))
 
+    def _resting(self, asset: int) -> int:
+        acct = self.venue.exchange.accounts.get(self.address)
+        return sum(1 for o in acct.orders.values() if o.asset == asset) if acct else 0
+
     def requote(self) -> None:
         ex = self.venue.exchange
-        acct = ex.accounts.get(self.address)
         for coin in self.coins:
             inst = ex.by_name[coin]
             asset = inst.asset
             oracle = ex.oracles[asset]
             if not oracle:
                 continue
-            resting = sum(1 for o in acct.orders.values() if o.asset == asset) if acct else 0
-            if self.quoted.get(asset) == (oracle, resting):
+            if self.quoted.get(asset) == (oracle, self._resting(asset)):
                 continue  # nothing moved, nothing filled
             self._cancel_all(asset)
             units = inst.units
@@ -103,9 +105,7 @@ class MarketMaker:
                         specs.append(cmd.OrderSpec(asset, is_buy, px, sz))
             if specs:
                 self.venue.apply(cmd.PlaceOrders(self.address, tuple(specs)))
-            acct = ex.accounts.get(self.address)
-            resting = sum(1 for o in acct.orders.values() if o.asset == asset) if acct else 0
-            self.quoted[asset] = (oracle, resting)
+            self.quoted[asset] = (oracle, self._resting(asset))
 
 
 class Liquidity:

@@ -218,11 +218,9 @@ class Oracle:
         coins = [only] if only is not None else list(self.paths)
         changed = {}
         for coin in coins:
-            shocks = self.shocks[coin]
-            if shocks and any(s.start_ms + s.duration_ms <= now for s in shocks):
-                for s in [s for s in shocks if s.start_ms + s.duration_ms <= now]:
-                    self.scale[coin] *= 1.0 + s.pct / 100  # done: part of the level now
-                    shocks.remove(s)
+            for s in [s for s in self.shocks[coin] if s.start_ms + s.duration_ms <= now]:
+                self.scale[coin] *= 1.0 + s.pct / 100  # done: part of the level now
+                self.shocks[coin].remove(s)
             px = self.price(coin, now)
             if px != self.last.get(coin) or only is not None:
                 changed[coin] = self.last[coin] = px

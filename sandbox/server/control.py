@@ -35,6 +35,7 @@ from protocol import signing, wire
 from protocol.numbers import DecimalSyntaxError
 from sandbox.core import commands as cmd
 from sandbox.core import events as ev
+from sandbox.core.adl import quantiles as adl_quantiles
 from sandbox.core.errors import InvariantError
 from sandbox.core.units import fmt_usdc, parse_usdc
 from sandbox.server.audit import step_json
@@ -224,10 +225,11 @@ class Control:
         coin = self._coin(payload)
         ex, views = self.venue.exchange, self.venue.views
         asset = ex.by_name[coin].asset
-        quantiles = ex.adl_ranks(asset)
         out = []
         for longs in (True, False):
-            for place, entry in enumerate(ex.adl_queue(asset, longs), 1):
+            queue = ex.adl_queue(asset, longs)
+            quantiles = adl_quantiles(queue)  # from the same ranking, not a second one
+            for place, entry in enumerate(queue, 1):
                 out.append({
                     "user": entry.user, "side": "long" if longs else "short", "rank": place,
                     "quantile": quantiles.get(entry.user), "score": str(entry.score),
