@@ -152,3 +152,25 @@ class ForceAdl(msgspec.Struct, frozen=True, gc=False, tag=True):
     user: str
     asset: int
     sz: int | None = None
+
+
+class SetHalted(msgspec.Struct, frozen=True, gc=False, tag=True):
+    """Pause (`halted`) or resume matching in `assets` (every asset when empty). While an
+    asset is paused, new orders and modifies in it are refused, its TP/SL orders wait, and
+    the waterfall's book stages (market liquidation, the vault's unwinding) skip it; cancels,
+    transfers, oracle updates, the backstop and ADL go on. A control-plane command."""
+
+    halted: bool
+    assets: tuple[int, ...] = ()
+
+
+class ForceLiquidation(msgspec.Struct, frozen=True, gc=False, tag=True):
+    """Liquidate `user`'s position in `asset` (every position when None) now, whatever its
+    margin: `stage` "market" closes it into the book with LiquidationMarket orders (as stage
+    1 does), "backstop" hands the position's margin pool to the liquidator vault at the mark
+    (as stage 2 does; for a cross position that is the whole cross account, as on the
+    venue). A control-plane command."""
+
+    user: str
+    asset: int | None = None
+    stage: str = "market"  # "market" | "backstop"

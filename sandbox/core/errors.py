@@ -52,6 +52,7 @@ TRIGGER_NOT_REDUCE_ONLY = "Trigger order is not reduce only."
 TPSL_MISMATCH = "Trigger order has unexpected side."
 DUPLICATE_CLOID = "Order has a cloid already used by an open order."  # not published
 INVALID_TIF = "Order has invalid tif."  # not published
+TRADING_HALTED = "Trading is halted."  # not published
 
 # Whole-request errors ({"status": "err", "response": text}).
 USER_MISSING = "User or API Wallet {user} does not exist."
@@ -99,3 +100,9 @@ def per_order(text: str, asset: int) -> str:
 # Control-plane commands (not the venue's: it has no such thing).
 NO_POSITION_TO_ADL = "No position to auto-deleverage."
 INVALID_SIZE_TO_ADL = "The size to auto-deleverage must be positive."
+NO_POSITION_TO_LIQUIDATE = "No position to liquidate."
+INVALID_LIQUIDATION_STAGE = 'The liquidation stage must be "market" or "backstop".'
+VAULT_CANNOT_ABSORB = (
+    "The liquidator vault cannot take this position over: it would fall below its own "
+    "maintenance margin."
+)

@@ -62,6 +62,7 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
         self._min_order_value = config.min_order_value
         self._max_open_orders = config.max_open_orders
         self._price_band = config.price_band_pct
+        self.halted: set[int] = set()  # assets whose matching is paused
 
         self.accounts: dict[str, Account] = {}
         self.fee_sink = self.account(config.fee_sink)
@@ -103,6 +104,7 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
             cmd.SpotSend: self._spot_send,
             cmd.ClassTransfer: self._class_transfer,
             cmd.ForceAdl: self._force_adl,
+            cmd.ForceLiquidation: self._force_liquidation,
         }
         if start_ms is not None:
             self._start(start_ms)
@@ -144,6 +146,10 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
                 events.append(result)
         elif kind is cmd.Deposit:
             events.append(self._deposit(command))
+        elif kind is cmd.SetHalted:
+            result = self._set_halted(command)
+            if result is not None:
+                events.append(result)
         elif kind is not cmd.Tick:
             raise errors.CoreError(f"unknown command {command!r}")
         if self._dirty or self._moved or self._pending:

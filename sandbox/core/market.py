@@ -42,6 +42,19 @@ class MarketMixin:
         self._refresh_marks(oracle)
         return None
 
+    def _set_halted(self, c: cmd.SetHalted) -> ev.ActionResult | None:
+        n = len(self.instruments)
+        if any(not 0 <= asset < n for asset in c.assets):
+            return ev.ActionResult("", "err", error=errors.UNKNOWN_ASSET_ACTION)
+        assets = c.assets or range(n)
+        if c.halted:
+            self.halted.update(assets)
+            return None
+        for asset in sorted(set(assets) & self.halted):
+            self.halted.discard(asset)
+            self._check_triggers(asset)  # what the mark crossed while paused fires now
+        return None
+
     def _refresh_marks(self, oracle: list[int | None]) -> None:
         """Recompute the mark of every asset whose oracle was just set, then let the
         consequences of each changed mark run (triggers), asset by asset."""

@@ -80,6 +80,7 @@ def state_tree(ex) -> tuple:
         [_account(a) for _, a in sorted(ex.accounts.items())],
         books,
         triggers,
+        sorted(ex.halted),
     )
 
 

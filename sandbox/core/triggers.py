@@ -119,7 +119,7 @@ class TriggersMixin:
 
     def _check_triggers(self, asset: int) -> None:
         book = self.triggers[asset]
-        if not len(book):
+        if not len(book) or asset in self.halted:  # paused: they fire when it resumes
             return
         for order in book.due(self.marks[asset]):
             if order.oid in order.account.orders:  # still live (an earlier one may have gone)
@@ -183,6 +183,8 @@ class TriggersMixin:
     ) -> int:
         trigger = spec.trigger
         units = inst.units
+        if self.halted and inst.asset in self.halted:
+            raise errors.Rejected(errors.TRADING_HALTED)
         if trigger.tpsl not in ("tp", "sl"):
             raise errors.Rejected(errors.BAD_TRIGGER_PX)
         if units.price_error(trigger.trigger_px) or units.price_error(spec.px):

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from sandbox.core import commands as cmd
+from sandbox.core import errors
 from sandbox.core import events as ev
 from sandbox.core.accounts import Account
 from sandbox.core.book import Order
@@ -156,7 +158,6 @@ class WaterfallMixin(HealthMixin, DeleverageMixin):
 
     def _market_liquidation(self, acct: Account, key: Key) -> None:
         config = self.config
-        isolated = key[1] != CROSS
         positions = self._positions_of(acct, key)
         positions.sort(key=lambda p: (-abs(p.size) * self.marks[p.asset], p.asset))
         partial = False
@@ -164,11 +165,11 @@ class WaterfallMixin(HealthMixin, DeleverageMixin):
             health = self.health(key)
             if health is None or health[0] >= health[1]:
                 break
+            if pos.asset in self.halted:
+                continue  # matching is paused: the book cannot take it now
             value = health[0]
-            asset = pos.asset
-            mark = self.marks[asset]
-            size = pos.size
-            held = abs(size)
+            mark = self.marks[pos.asset]
+            held = abs(pos.size)
             q = held
             if (
                 held * mark > config.partial_liquidation_threshold
@@ -177,45 +178,57 @@ class WaterfallMixin(HealthMixin, DeleverageMixin):
                 q = max(1, -(-held * config.partial_liquidation_pct // 100))
                 partial = True
             # never worse than the price at which the account would be left with nothing
-            limit = mark - value // q if size > 0 else mark + value // q
-            self.next_oid += 1
-            order = Order(
-                self.next_oid, acct, asset, size < 0, max(1, limit), q, q, "LiquidationMarket",
-                True, None, self.ts,
+            limit = mark - value // q if pos.size > 0 else mark + value // q
+            self._liquidation_order(
+                acct, key, pos, q, limit, value,
+                "value below maintenance margin, at or above the backstop level",
             )  # fmt: skip
-            liquidation = ev.Liquidation(acct.address, mark, "market")
-            label = ev.liquidated_dir(isolated, size > 0)
-            filled, notional = self._match(order, self.books[asset], liquidation, label)
-            self._touch(acct)
-            self._update(order, ev.FILLED if not order.sz else ev.CANCELED)
-            if not filled:
-                continue
-            lid = self._next_lid()
-            positions_closed = ((asset, -filled if size > 0 else filled),)
-            self._events.append(
-                ev.Liquidated(
-                    acct.address, lid, self.vault.address, "market", isolated, filled * mark,
-                    value, positions_closed, self.ts,
-                )
-            )  # fmt: skip
-            vault_value = self._vault_value()
-            self._events.append(
-                ev.WaterfallStep(
-                    "market", acct.address, asset, size, filled, notional // filled, 0,
-                    vault_value, vault_value, self.ts, lid,
-                    reason="value below maintenance margin, at or above the backstop level",
-                )
-            )  # fmt: skip
-            inst = self.instruments[asset]
-            self._notify(
-                acct,
-                f"Liquidation: {inst.units.fmt_sz(filled)} {inst.name} of your "
-                f"{'isolated' if isolated else 'cross'} {'long' if size > 0 else 'short'} was "
-                f"{'sold' if size > 0 else 'bought'} in the market at "
-                f"{inst.units.fmt_avg_px(notional, filled)} (mark {inst.units.fmt_px(mark)}).",
-            )
         if partial:
             acct.liq_cooldown_until = self.ts + config.liquidation_cooldown_ms
+
+    def _liquidation_order(self, acct: Account, key: Key, pos, q: int, limit: int, value: int,
+                           reason: str) -> int:  # fmt: skip
+        """Close `q` lots of `pos` into the book with an IOC "LiquidationMarket" order no
+        worse than `limit`; returns the lots filled."""
+        isolated = key[1] != CROSS
+        asset, size = pos.asset, pos.size
+        mark = self.marks[asset]
+        self.next_oid += 1
+        order = Order(
+            self.next_oid, acct, asset, size < 0, max(1, limit), q, q, "LiquidationMarket",
+            True, None, self.ts,
+        )  # fmt: skip
+        liquidation = ev.Liquidation(acct.address, mark, "market")
+        label = ev.liquidated_dir(isolated, size > 0)
+        filled, notional = self._match(order, self.books[asset], liquidation, label)
+        self._touch(acct)
+        self._update(order, ev.FILLED if not order.sz else ev.CANCELED)
+        if not filled:
+            return 0
+        lid = self._next_lid()
+        positions_closed = ((asset, -filled if size > 0 else filled),)
+        self._events.append(
+            ev.Liquidated(
+                acct.address, lid, self.vault.address, "market", isolated, filled * mark,
+                value, positions_closed, self.ts,
+            )
+        )  # fmt: skip
+        vault_value = self._vault_value()
+        self._events.append(
+            ev.WaterfallStep(
+                "market", acct.address, asset, size, filled, notional // filled, 0,
+                vault_value, vault_value, self.ts, lid, reason=reason,
+            )
+        )  # fmt: skip
+        inst = self.instruments[asset]
+        self._notify(
+            acct,
+            f"Liquidation: {inst.units.fmt_sz(filled)} {inst.name} of your "
+            f"{'isolated' if isolated else 'cross'} {'long' if size > 0 else 'short'} was "
+            f"{'sold' if size > 0 else 'bought'} in the market at "
+            f"{inst.units.fmt_avg_px(notional, filled)} (mark {inst.units.fmt_px(mark)}).",
+        )
+        return filled
 
     # -- stage 2 ---------------------------------------------------------------------------------
 
@@ -238,7 +251,9 @@ class WaterfallMixin(HealthMixin, DeleverageMixin):
         after = self._vault_value() + value
         return after > 0 and after >= maintenance
 
-    def _backstop(self, acct: Account, key: Key, value: int) -> None:
+    def _backstop(self, acct: Account, key: Key, value: int,
+                  reason: str = "value below the backstop level (2/3 of maintenance margin)",
+                  ) -> None:  # fmt: skip
         vault = self.vault
         isolated = key[1] != CROSS
         before = self._vault_value()
@@ -270,8 +285,7 @@ class WaterfallMixin(HealthMixin, DeleverageMixin):
             self._events.append(
                 ev.WaterfallStep(
                     "backstop", acct.address, asset, size, abs(size), self.marks[asset],
-                    max(0, -value), before, after, self.ts, lid,
-                    reason="value below the backstop level (2/3 of maintenance margin)",
+                    max(0, -value), before, after, self.ts, lid, reason=reason,
                 )
             )  # fmt: skip
         names = ", ".join(
@@ -307,6 +321,67 @@ class WaterfallMixin(HealthMixin, DeleverageMixin):
         self._position_changed(taker, asset)
         self._position_changed(maker, asset)
 
+    # -- on demand ------------------------------------------------------------------------------
+
+    def _force_liquidation(self, c: cmd.ForceLiquidation, acct: Account) -> ev.ActionResult:
+        """Liquidate a position (or every position) of `acct` now, whatever its margin, by
+        the stage asked for. Everything is checked before anything changes."""
+        reason = "forced from the control plane"
+        if c.stage not in ("market", "backstop"):
+            return ev.ActionResult(acct.address, "err", error=errors.INVALID_LIQUIDATION_STAGE)
+        if c.asset is None:
+            positions = [p for _, p in sorted(acct.positions.items()) if p.size]
+        else:
+            pos = acct.positions.get(c.asset)
+            positions = [pos] if pos is not None and pos.size else []
+        if not positions or acct.address in self.system_accounts:
+            return ev.ActionResult(acct.address, "err", error=errors.NO_POSITION_TO_LIQUIDATE)
+        keys = list(dict.fromkeys((acct.address, p.asset if p.isolated else CROSS)
+                                  for p in positions))  # fmt: skip
+        if c.stage == "backstop":
+            for key in keys:
+                if not self._vault_can_absorb(acct, key, self.health(key)[0]):
+                    return ev.ActionResult(acct.address, "err", error=errors.VAULT_CANNOT_ABSORB)
+            for key in keys:
+                self._cancel_for_liquidation(acct, key)
+                self._backstop(acct, key, self.health(key)[0], reason)
+            return ev.ActionResult(acct.address, "default")
+        for pos in positions:
+            if pos.asset in self.halted:
+                return ev.ActionResult(acct.address, "err", error=errors.TRADING_HALTED)
+            if not self._reachable(acct, pos, self._forced_limit(acct, pos)):
+                return ev.ActionResult(acct.address, "err", error=errors.MARKET_NO_LIQUIDITY)
+        for key in keys:
+            self._cancel_for_liquidation(acct, key)
+        for pos in sorted(positions, key=lambda p: (-abs(p.size) * self.marks[p.asset], p.asset)):
+            if pos.size:
+                key = (acct.address, pos.asset if pos.isolated else CROSS)
+                value = self.health(key)[0]
+                limit = self._forced_limit(acct, pos)
+                self._liquidation_order(acct, key, pos, abs(pos.size), limit, value, reason)
+        return ev.ActionResult(acct.address, "default")
+
+    def _forced_limit(self, acct: Account, pos) -> int:
+        """A forced liquidation's price: no worse than the bankruptcy price, nor than a
+        market order's slippage from the mark."""
+        value = self.health((acct.address, pos.asset if pos.isolated else CROSS))[0]
+        mark, q = self.marks[pos.asset], abs(pos.size)
+        units = self.instruments[pos.asset].units
+        slip = self.config.trigger_market_slippage_pct
+        if pos.size > 0:
+            return max(mark - value // q, units.round_px(mark * (100 - slip), 100, up=True))
+        return min(mark + value // q, units.round_px(mark * (100 + slip), 100, up=False))
+
+    def _reachable(self, acct: Account, pos, limit: int) -> bool:
+        """Does the book hold someone else's order that `pos`'s liquidation could take?"""
+        book = self.books[pos.asset]
+        for level in (book.bids if pos.size > 0 else book.asks).iter_levels():
+            if (level.px < limit) if pos.size > 0 else (level.px > limit):
+                return False
+            if any(o.account is not acct for o in level.orders.values()):
+                return True
+        return False
+
     # -- the vault unwinds ---------------------------------------------------------------------
 
     def _start_unwinding(self) -> None:
@@ -327,7 +402,7 @@ class WaterfallMixin(HealthMixin, DeleverageMixin):
         self._next_unwind = self.ts + config.vault_unwind_interval_ms
         for asset in sorted(vault.positions):
             pos = vault.positions.get(asset)
-            if pos is None:
+            if pos is None or asset in self.halted:
                 continue
             mark = self.marks[asset]
             held = abs(pos.size)

@@ -105,6 +105,14 @@ class CommandMachine(RuleBasedStateMachine):
     def force_adl(self, user, asset, sz):
         self.apply(cmd.ForceAdl(user, asset, sz))
 
+    @rule(user=users, asset=st.none() | assets, stage=st.sampled_from(["market", "backstop", "x"]))
+    def force_liquidation(self, user, asset, stage):
+        self.apply(cmd.ForceLiquidation(user, asset, stage))
+
+    @rule(halted=st.booleans(), which=st.sampled_from([(), (0,), (1, 3), (7,)]))
+    def halt(self, halted, which):
+        self.apply(cmd.SetHalted(halted, which))
+
     @rule(user=users, delay=st.none() | st.sampled_from([1_000, 5_000, 30_000]))
     def schedule_cancel(self, user, delay):
         self.apply(cmd.ScheduleCancel(user, None if delay is None else self.now + 1 + delay))
