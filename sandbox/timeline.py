@@ -54,6 +54,15 @@ class Timeline:
         heapq.heappush(self._heap, (ts, self._seq, handle))
         return handle
 
+    def shift(self, ms: int) -> None:
+        """Move `now` and everything scheduled `ms` later (a restored real-time venue:
+        what was due in a second is due a second after the restore)."""
+        if ms < 0:
+            raise ValueError("time never goes back")
+        self.now += ms
+        self._heap = [(due + ms, seq, handle) for due, seq, handle in self._heap]
+        heapq.heapify(self._heap)
+
     def next_due(self) -> int | None:
         """When the next item is due, or None."""
         heap = self._heap

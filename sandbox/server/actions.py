@@ -53,8 +53,6 @@ def err(text: str) -> dict:
 class ExchangeApi:
     def __init__(self, venue) -> None:
         self.venue = venue
-        self.registry = venue.registry
-        self.ex = venue.exchange
         self.max_batch = venue.config.max_batch
         chain = venue.config.chain
         self.chains = {
@@ -112,7 +110,7 @@ class ExchangeApi:
         wall = self.venue.wall_clock.now()  # what clients' nonces and expiries are read against
         if request.expiresAfter is not None and request.expiresAfter < wall:
             return err(EXPIRED)
-        registry = self.registry
+        registry = self.venue.registry
         try:
             signature = signing.parse_signature(request.signature)
         except signing.SignatureError as exc:
@@ -157,9 +155,9 @@ class ExchangeApi:
     def _spec(self, order: wire.OrderWire) -> cmd.OrderSpec | str:
         """The core's order, or the per-order error text."""
         asset = order.a
-        if not 0 <= asset < len(self.ex.instruments):
+        if not 0 <= asset < len(self.venue.exchange.instruments):
             return errors.with_asset(errors.UNKNOWN_ASSET, asset)
-        units = self.ex.instruments[asset].units
+        units = self.venue.exchange.instruments[asset].units
         limit, trigger_wire = order.t.limit, order.t.trigger
         if (limit is None) == (trigger_wire is None):
             return errors.with_asset(INVALID_ORDER_TYPE, asset)
@@ -199,7 +197,7 @@ class ExchangeApi:
                 body["cloid"] = status.cloid
             return {"resting": body}
         if kind is ev.Filled:
-            units = self.ex.instruments[asset].units
+            units = self.venue.exchange.instruments[asset].units
             body = {"totalSz": units.fmt_sz(status.total_sz),
                     "avgPx": units.fmt_avg_px(status.notional, status.total_sz), "oid": status.oid}  # fmt: skip
             if status.cloid is not None:
@@ -239,7 +237,7 @@ class ExchangeApi:
             fee = action.builder.f
             if fee < 0 or fee > MAX_BUILDER_FEE:
                 return err(BUILDER_FEE_TOO_HIGH)
-            if fee > self.registry.builder_allowance(user, address):
+            if fee > self.venue.registry.builder_allowance(user, address):
                 return err(BUILDER_NOT_APPROVED)
             builder = cmd.Builder(address, fee)
         grouping = action.grouping if isinstance(action.grouping, str) else "?"
@@ -301,19 +299,19 @@ class ExchangeApi:
     # -- accounts --------------------------------------------------------------------------
 
     def _set_referrer(self, action: wire.SetReferrerAction, user: str) -> dict:
-        if user in self.registry.referrers:
+        if user in self.venue.registry.referrers:
             return err("Referrer already set.")
-        self.registry.referrers[user] = action.code
+        self.venue.registry.referrers[user] = action.code
         return ok("default")
 
     def _create_sub_account(self, action: wire.CreateSubAccountAction, user: str) -> dict:
-        if user in self.registry.sub_accounts:
+        if user in self.venue.registry.sub_accounts:
             return err("Sub-accounts cannot create sub-accounts.")
-        return ok("createSubAccount", self.registry.create_sub_account(user, action.name))
+        return ok("createSubAccount", self.venue.registry.create_sub_account(user, action.name))
 
     def _sub_account_transfer(self, action: wire.SubAccountTransferAction, user: str) -> dict:
         sub = normalize(action.subAccountUser)
-        if self.registry.sub_accounts.get(sub, ("",))[0] != user:
+        if self.venue.registry.sub_accounts.get(sub, ("",))[0] != user:
             return err(f"Unknown sub-account {sub}.")
         if action.isDeposit:
             return self._default(self._apply(cmd.UsdSend(user, sub, action.usd, True)))
@@ -352,7 +350,7 @@ class ExchangeApi:
         amount_text, _, target = action.amount.partition(" subaccount:")
         if target:
             sub = normalize(target)
-            if self.registry.sub_accounts.get(sub, ("",))[0] != user:
+            if self.venue.registry.sub_accounts.get(sub, ("",))[0] != user:
                 return err(f"Unknown sub-account {sub}.")
             user = sub
         return self._default(
@@ -360,9 +358,9 @@ class ExchangeApi:
         )
 
     def _approve_agent(self, action: wire.ApproveAgentAction, user: str) -> dict:
-        self.registry.approve_agent(user, action.agentAddress, action.agentName or "")
+        self.venue.registry.approve_agent(user, action.agentAddress, action.agentName or "")
         return ok("default")
 
     def _approve_builder_fee(self, action: wire.ApproveBuilderFeeAction, user: str) -> dict:
-        self.registry.approve_builder(user, action.builder, action.maxFeeRate)
+        self.venue.registry.approve_builder(user, action.builder, action.maxFeeRate)
         return ok("default")

@@ -19,11 +19,19 @@ it); a request it cannot use gets 400 and `{"error": "..."}`, and changes nothin
 | `GET /sandbox/adl` | `?coin=BTC` | every position's ADL rank and queue quantile |
 | `GET /sandbox/audit` | `?since=<lid>` | the waterfall's audit records |
 | `POST /sandbox/adl/force` | `{"user", "coin", "sz"?}` | ADLs the position (or `sz` of it) into the vault at the mark; the audit record |
+| `POST /sandbox/liquidate` | `{"user", "coin"?, "stage"?}` | liquidates the position (every position without `coin`): `"market"` into the book, `"backstop"` to the vault; the audit records |
+| `POST /sandbox/pause` | `{"coins"?: ["BTC"]}` | pauses matching (every coin without `coins`) |
+| `POST /sandbox/resume` | `{"coins"?}` | resumes it |
+| `POST /sandbox/snapshot` | | `{"id", "time", "stateHash"}`: the whole state, kept in memory |
+| `GET /sandbox/snapshots` | | the snapshots kept |
+| `POST /sandbox/restore` | `{"id"}` | puts the venue back as it was at snapshot `id` |
+| `POST /sandbox/reset` | | puts it back as it was when it started serving (snapshot 0) |
 """
 
 from __future__ import annotations
 
 import hmac
+import itertools
 import secrets
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
@@ -55,8 +63,12 @@ def _json(obj, status: int = 200) -> web.Response:
 class Control:
     """The control plane's handlers: each takes the request's fields and answers a dict."""
 
-    def __init__(self, venue) -> None:
+    def __init__(self, venue, snapshots_kept: int = 32) -> None:
         self.venue = venue
+        self.snapshots_kept = snapshots_kept
+        # 0: the venue as it started serving, what `reset` returns to; kept whatever happens
+        self.snapshots = {0: venue.snapshot(0)}
+        self._ids = itertools.count(1)
 
     # -- reading fields ----------------------------------------------------------------------
 
@@ -249,9 +261,84 @@ class Control:
                 raise BadRequest(f'sz must be a size of {coin}, e.g. "0.1"') from None
         if user not in self.venue.exchange.accounts:
             raise BadRequest(f"no account {user}")
-        self._apply_ok(cmd.ForceAdl(user, inst.asset, sz))
-        steps = [step_json(self.venue, s) for s in list(self.venue.audit)[-1:]]
+        steps = self._steps_of(cmd.ForceAdl(user, inst.asset, sz))
         return {"step": steps[0] if steps else None}
+
+    def _steps_of(self, command) -> list[dict]:
+        """Apply `command`; the audit records of what it did (the waterfall's first)."""
+        last = self.venue.exchange.liquidation_seq
+        self._apply_ok(command)
+        return [step_json(self.venue, s) for s in self.venue.audit if s.lid > last]
+
+    def liquidate(self, payload: dict) -> dict:
+        user = self._user(payload)
+        asset = None
+        if payload.get("coin") is not None:
+            asset = self.venue.exchange.by_name[self._coin(payload)].asset
+        stage = payload.get("stage", "market")
+        if stage not in ("market", "backstop"):
+            raise BadRequest('stage must be "market" or "backstop"')
+        if user not in self.venue.exchange.accounts:
+            raise BadRequest(f"no account {user}")
+        return {"steps": self._steps_of(cmd.ForceLiquidation(user, asset, stage))}
+
+    # -- matching ----------------------------------------------------------------------------
+
+    def _assets(self, payload: dict) -> tuple[int, ...]:
+        coins = payload.get("coins")
+        if coins is None:
+            return ()
+        by_name = self.venue.exchange.by_name
+        if (
+            not isinstance(coins, list)
+            or not coins
+            or not all(isinstance(c, str) and c in by_name for c in coins)
+        ):
+            raise BadRequest(f"coins must be a list of some of {', '.join(by_name)}")
+        return tuple(sorted({by_name[c].asset for c in coins}))
+
+    def _halted(self) -> dict:
+        ex = self.venue.exchange
+        return {"paused": [i.name for i in ex.instruments if i.asset in ex.halted]}
+
+    def pause(self, payload: dict) -> dict:
+        self._apply_ok(cmd.SetHalted(True, self._assets(payload)))
+        return self._halted()
+
+    def resume(self, payload: dict) -> dict:
+        self._apply_ok(cmd.SetHalted(False, self._assets(payload)))
+        return self._halted()
+
+    # -- snapshots ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _snapshot_json(snapshot) -> dict:
+        return {"id": snapshot.id, "time": snapshot.time, "stateHash": snapshot.state_hash}
+
+    def snapshot(self, payload: dict) -> dict:
+        snapshot = self.venue.snapshot(next(self._ids))
+        self.snapshots[snapshot.id] = snapshot
+        if len(self.snapshots) > self.snapshots_kept + 1:  # the oldest goes, never 0
+            del self.snapshots[min(i for i in self.snapshots if i)]
+        return self._snapshot_json(snapshot)
+
+    def list_snapshots(self, payload: dict) -> dict:
+        return {"snapshots": [self._snapshot_json(s) for s in self.snapshots.values()]}
+
+    def restore(self, payload: dict) -> dict:
+        snapshot_id = payload.get("id")
+        if isinstance(snapshot_id, str) and snapshot_id.isdigit():
+            snapshot_id = int(snapshot_id)
+        if isinstance(snapshot_id, bool) or not isinstance(snapshot_id, int):
+            raise BadRequest("id must be a snapshot id (an integer)")
+        snapshot = self.snapshots.get(snapshot_id)
+        if snapshot is None:
+            raise BadRequest(f"no snapshot {snapshot_id}")
+        self.venue.restore(snapshot)
+        return self._snapshot_json(snapshot)
+
+    def reset(self, payload: dict) -> dict:
+        return self.restore({"id": 0})
 
     def audit(self, payload: dict) -> dict:
         since = payload.get("since", "0")
@@ -312,6 +399,13 @@ def add_routes(app: web.Application, venue, token: str) -> None:
         ("GET", "/sandbox/adl", control.adl),
         ("GET", "/sandbox/audit", control.audit),
         ("POST", "/sandbox/adl/force", control.force_adl),
+        ("POST", "/sandbox/liquidate", control.liquidate),
+        ("POST", "/sandbox/pause", control.pause),
+        ("POST", "/sandbox/resume", control.resume),
+        ("POST", "/sandbox/snapshot", control.snapshot),
+        ("GET", "/sandbox/snapshots", control.list_snapshots),
+        ("POST", "/sandbox/restore", control.restore),
+        ("POST", "/sandbox/reset", control.reset),
     ]
     for method, path, handler in routes:
         app.router.add_route(method, path, guarded(handler))

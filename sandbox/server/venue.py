@@ -10,8 +10,11 @@ on `timeline`; in virtual time, `advance(ms)` runs it forward.
 
 from __future__ import annotations
 
+import copy
 from collections import deque
 from typing import Any
+
+import msgspec
 
 from protocol import wire
 from sandbox.core import commands as cmd
@@ -30,6 +33,23 @@ from sandbox.server.views import Views
 from sandbox.timeline import Timeline
 
 AUDIT_KEPT = 100_000
+
+# What a snapshot holds: everything that changes as the venue runs. The connections (`hub`),
+# the wall clock and the configuration are not state; they stay as they are.
+STATE = (
+    "exchange", "views", "history", "registry", "audit", "requests", "timeline", "clock",
+    "oracle", "liquidity", "_dirty_books", "_trades", "_dirty_users", "_marks_moved",
+    "_extensions",
+)  # fmt: skip
+
+
+class Snapshot(msgspec.Struct, frozen=True):
+    """The venue's whole state at `time`; `Venue.restore` puts it back (as often as asked)."""
+
+    id: int
+    time: int
+    state_hash: str
+    state: dict
 
 
 class Venue:
@@ -68,8 +88,42 @@ class Venue:
         )
         self.timeline.every(config.oracle_ms, lambda: self.oracle.tick(self.now()))
         self.liquidity = Liquidity()  # background market makers, when a sandbox adds them
+        self._extensions: dict[str, Any] = {}  # state of what runs on the timeline (scenarios)
         if self.virtual:  # market data per block of virtual time
             self.timeline.every(config.block_ms, self.flush)
+
+    # -- snapshots -------------------------------------------------------------------------
+
+    def _copy(self, state: dict) -> dict:
+        # Whatever points back at the venue, its connections or its configuration keeps
+        # pointing at them; everything else is copied, shared references and all.
+        memo = {id(self): self, id(self.hub): self.hub, id(self.config): self.config,
+                id(self.wall_clock): self.wall_clock}  # fmt: skip
+        return copy.deepcopy(state, memo)
+
+    def snapshot(self, snapshot_id: int = 0) -> Snapshot:
+        """The whole state now (the core, the API's history, nonces and agents, the
+        timeline with its oracle, market makers and scheduled events, the audit)."""
+        self.flush()  # what subscribers are owed is published before, not replayed after
+        state = self._copy({name: getattr(self, name) for name in STATE})
+        return Snapshot(snapshot_id, self.now(), self.exchange.state_hash(), state)
+
+    def restore(self, snapshot: Snapshot) -> None:
+        """Put the venue back as it was at `snapshot`. In virtual time the clock goes back
+        with it; in real time the clock keeps running and what was scheduled moves forward by
+        the time since. Subscribers then get the restored state (books, mids, user state)."""
+        state = self._copy(snapshot.state)  # the snapshot stays restorable
+        if not self.virtual:
+            state.pop("clock")
+            timeline = state["timeline"]
+            timeline.shift(max(0, self.wall_clock.now() - timeline.now))
+        for name, value in state.items():
+            setattr(self, name, value)
+        self._last_mids, self._last_bbo = {}, {}
+        self._dirty_books.update(range(len(self.exchange.instruments)))
+        self._dirty_users.update(dict.fromkeys(self.exchange.accounts))
+        self._marks_moved = True
+        self.flush()
 
     # -- applying commands -----------------------------------------------------------------
 

@@ -27,6 +27,13 @@ ROUTES = [
     ("GET", "/sandbox/adl"),
     ("GET", "/sandbox/audit"),
     ("POST", "/sandbox/adl/force"),
+    ("POST", "/sandbox/liquidate"),
+    ("POST", "/sandbox/pause"),
+    ("POST", "/sandbox/resume"),
+    ("POST", "/sandbox/snapshot"),
+    ("GET", "/sandbox/snapshots"),
+    ("POST", "/sandbox/restore"),
+    ("POST", "/sandbox/reset"),
 ]
 
 
@@ -246,3 +253,105 @@ def test_a_forced_adl_reaches_the_bot_through_the_sdk(vsandbox):
                 {"user": bot.address, "coin": "ETH", "sz": "abc"}, "number")  # fmt: skip
     finally:
         info.disconnect_websocket()
+
+
+def test_pause_and_resume_matching(vsandbox):
+    maker, taker = Trader(vsandbox, "100000"), Trader(vsandbox, "100000")
+    resting = maker.exchange.order("BTC", True, 0.1, 59000.0, {"limit": {"tif": "Gtc"}})
+    oid = resting["response"]["data"]["statuses"][0]["resting"]["oid"]
+    assert ok(vsandbox, "POST", "/sandbox/pause", {"coins": ["BTC"]}) == {"paused": ["BTC"]}
+    answer = taker.exchange.order("BTC", False, 0.1, 59000.0, {"limit": {"tif": "Ioc"}})
+    assert answer["response"]["data"]["statuses"] == [{"error": "Trading is halted. asset=0"}]
+    eth = taker.exchange.order("ETH", True, 0.1, 2900.0, {"limit": {"tif": "Gtc"}})
+    assert "resting" in eth["response"]["data"]["statuses"][0]  # ETH trades on
+    assert ok(vsandbox, "POST", "/sandbox/pause") == {"paused": ["BTC", "ETH", "SOL", "kPEPE"]}
+    assert ok(vsandbox, "POST", "/sandbox/resume", {"coins": ["ETH", "SOL", "kPEPE"]}) == {
+        "paused": ["BTC"]
+    }
+    assert maker.exchange.cancel("BTC", oid)["status"] == "ok"  # cancels work while paused
+    assert ok(vsandbox, "POST", "/sandbox/resume") == {"paused": []}
+    again = taker.exchange.order("BTC", True, 0.1, 59000.0, {"limit": {"tif": "Gtc"}})
+    assert "resting" in again["response"]["data"]["statuses"][0]
+    for body in ({"coins": "BTC"}, {"coins": []}, {"coins": ["NOPE"]}, {"coins": [1]}):
+        refused(vsandbox, "POST", "/sandbox/pause", body, "coins must be a list")
+
+
+def test_a_forced_liquidation_reaches_the_bot_through_the_sdk(vsandbox):
+    from tests.server.test_sdk_ws import Inbox
+
+    maker, bot = Trader(vsandbox, "1000000"), Trader(vsandbox, "100000")
+    maker.exchange.order("SOL", False, 100.0, 150.0, {"limit": {"tif": "Gtc"}})
+    bot.exchange.order("SOL", True, 100.0, 150.0, {"limit": {"tif": "Ioc"}})
+    maker.exchange.order("SOL", True, 100.0, 149.0, {"limit": {"tif": "Gtc"}})
+    info, inbox = Info(vsandbox.url), Inbox()
+    try:
+        info.subscribe({"type": "userEvents", "user": bot.address}, inbox)
+        wait_for(lambda: inbox.on("user") is not None, what="the subscription")
+        refused(vsandbox, "POST", "/sandbox/liquidate", {"user": bot.address, "coin": "ETH"},
+                "No position to liquidate.")  # fmt: skip
+        refused(vsandbox, "POST", "/sandbox/liquidate",
+                {"user": bot.address, "stage": "later"}, "stage must be")  # fmt: skip
+        refused(vsandbox, "POST", "/sandbox/liquidate", {"user": "0x12"}, "user must be")
+        forced = ok(vsandbox, "POST", "/sandbox/liquidate", {"user": bot.address, "coin": "SOL"})
+        (step,) = forced["steps"]
+        assert (step["stage"], step["user"], step["closed"], step["px"]) == (
+            "market", bot.address, "100.0", "149.0",
+        )  # fmt: skip
+        ok(vsandbox, "POST", "/sandbox/clock/advance", {"ms": 200})
+        events = wait_for(lambda: [m for m in inbox.on("user") if "liquidation" in m],
+                          what="the liquidation event")  # fmt: skip
+        liquidation = events[0]["liquidation"]
+        assert liquidation["liquidated_user"] == bot.address
+        assert liquidation["liquidated_ntl_pos"] == "15000.0"  # 100 SOL at the mark, 150
+        assert info.user_state(bot.address)["assetPositions"] == []
+    finally:
+        info.disconnect_websocket()
+
+
+def test_snapshot_restore_and_reset(vsandbox):
+    info = Info(vsandbox.url, skip_ws=True)
+    alice = Trader(vsandbox, "5000")
+    snapshot = ok(vsandbox, "POST", "/sandbox/snapshot")
+    assert snapshot["id"] == 1 and len(snapshot["stateHash"]) == 64
+    alice.exchange.order("BTC", True, 0.01, 59000.0, {"limit": {"tif": "Gtc"}})
+    ok(vsandbox, "POST", "/sandbox/clock/advance", {"ms": 3_600_000})
+    bob = Trader(vsandbox, "7000")
+    assert len(info.open_orders(alice.address)) == 1
+    restored = ok(vsandbox, "POST", "/sandbox/restore", {"id": 1})
+    assert restored == snapshot
+    assert ok(vsandbox, "GET", "/sandbox/clock")["time"] == snapshot["time"]  # time went back
+    assert vsandbox.call(vsandbox.venue.exchange.state_hash) == snapshot["stateHash"]
+    assert info.open_orders(alice.address) == []
+    assert info.user_state(alice.address)["marginSummary"]["accountValue"] == "5000.0"
+    assert info.user_state(bob.address)["marginSummary"]["accountValue"] == "0.0"
+    # the snapshot stays: the same future can be played from it again
+    alice.exchange.order("BTC", True, 0.01, 59000.0, {"limit": {"tif": "Gtc"}})
+    ok(vsandbox, "POST", "/sandbox/restore", {"id": "1"})
+    assert info.open_orders(alice.address) == []
+    listed = ok(vsandbox, "GET", "/sandbox/snapshots")["snapshots"]
+    assert [s["id"] for s in listed] == [0, 1]
+    reset = ok(vsandbox, "POST", "/sandbox/reset")
+    assert reset["id"] == 0
+    assert info.user_state(alice.address)["marginSummary"]["accountValue"] == "0.0"
+    assert ok(vsandbox, "GET", "/sandbox/invariants")["ok"] is True
+    refused(vsandbox, "POST", "/sandbox/restore", {"id": 99}, "no snapshot 99")
+    refused(vsandbox, "POST", "/sandbox/restore", {}, "id must be")
+    refused(vsandbox, "POST", "/sandbox/restore", {"id": True}, "id must be")
+
+
+def test_a_restore_in_real_time_keeps_the_clock_running():
+    sandbox = start()
+    try:
+        snapshot = ok(sandbox, "POST", "/sandbox/snapshot")
+        trader = Trader(sandbox, "1000")
+        before = ok(sandbox, "GET", "/sandbox/clock")["time"]
+        ok(sandbox, "POST", "/sandbox/restore", {"id": snapshot["id"]})
+        assert ok(sandbox, "GET", "/sandbox/clock")["time"] >= before
+        info = Info(sandbox.url, skip_ws=True)
+        assert info.user_state(trader.address)["marginSummary"]["accountValue"] == "0.0"
+        # and the clock's ticks go on: a new account trades at once
+        again = Trader(sandbox, "100000")
+        answer = again.exchange.order("BTC", True, 0.01, 59000.0, {"limit": {"tif": "Gtc"}})
+        assert "resting" in answer["response"]["data"]["statuses"][0]
+    finally:
+        finish(sandbox)
