@@ -47,13 +47,17 @@ class MarketMaker:
     def active(self) -> bool:
         return self.handle is not None
 
+    def fund(self) -> None:
+        """Deposit the maker's capital (once)."""
+        if not self.funded:
+            self.venue.apply(cmd.Deposit(self.address, self.capital_usdc * USDC))
+            self.funded = True
+
     def start(self) -> None:
         """Fund the account (once) and quote now and every `requote_ms`."""
         if self.active:
             return
-        if not self.funded:
-            self.venue.apply(cmd.Deposit(self.address, self.capital_usdc * USDC))
-            self.funded = True
+        self.fund()
         self.quoted.clear()
         self.requote()
         self.handle = self.venue.timeline.every(self.requote_ms, self.requote)

@@ -24,6 +24,7 @@ from sandbox.core.exchange import Exchange
 from sandbox.core.units import fmt_usdc
 from sandbox.liquidity import Liquidity
 from sandbox.pricefeed import Oracle
+from sandbox.server.audit import step_json
 from sandbox.server.clock import RealtimeClock, VirtualClock
 from sandbox.server.config import ServerConfig
 from sandbox.server.history import History
@@ -225,6 +226,10 @@ class Venue:
                         self._dirty_books.add(asset)
             elif kind is ev.WaterfallStep:
                 self.audit.append(event)
+                hub.publish_lazy(
+                    ("sandboxWaterfall",), "sandboxWaterfall",
+                    lambda e=event: {"steps": [step_json(self, e)]},
+                )  # fmt: skip
             elif kind is ev.LeverageChanged:
                 self._dirty_users[event.user] = None
         for user, fills in user_fills.items():

@@ -1,0 +1,255 @@
+"""Playing a scenario: its bots connect to a served sandbox over websockets, virtual time
+moves a step at a time through the control plane, and what happens is narrated.
+
+Each step: every bot takes its turn, in a fixed order (it first waits until everything the
+server sent it has arrived, then reacts and trades); then the clock advances one step over
+`POST /sandbox/clock/advance`, which runs what falls due (oracle posts, market makers, timed
+events, funding, the waterfall) in order. The narrator reads the waterfall's audit from the
+`sandboxWaterfall` subscription. Nothing else moves time, so a run is the same run every
+time for the same scenario and seed.
+
+`Player.run()` returns a `Report`: the audit, the bots' ADL fills, the vault, the
+invariants, and the state hash.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from decimal import Decimal
+
+import aiohttp
+import msgspec
+
+from bots.client import Client
+from protocol import signing
+from sandbox.core.config import LIQUIDATOR_VAULT
+from sandbox.liquidity import maker_address
+from sandbox.scenario import Scenario, bot_names, describe, duration_ms, make_bots, wallet_key
+
+
+class Report(msgspec.Struct):
+    scenario: str
+    policy: str
+    steps: list[dict]
+    adl_fills: dict[str, list[dict]]
+    vault: dict
+    vault_low: str
+    invariants: dict
+    said: list[str]
+
+    def stages(self) -> Counter:
+        return Counter(step["stage"] for step in self.steps)
+
+
+def _money(text: str | Decimal) -> str:
+    value = Decimal(text)
+    return f"{value:,.2f}"
+
+
+def _clock(ms: int) -> str:
+    seconds = ms // 1000
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+class Player:
+    def __init__(self, scenario: Scenario, url: str, token: str, *, seed: int | None = None,
+                 out: Callable[[str], None] | None = None) -> None:  # fmt: skip
+        self.scenario = scenario
+        self.url = url.rstrip("/")
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.seed = scenario.seed if seed is None else seed
+        self.out = out if out is not None else (lambda line: print(line, flush=True))
+        self.bots = make_bots(scenario, self.seed)
+        self.names = self._names()
+        self.steps: list[dict] = []
+        self.vault_low: Decimal | None = None
+        self.said: list[str] = []
+
+    def _names(self) -> dict[str, str]:
+        s = self.scenario
+        names = {LIQUIDATOR_VAULT: "the vault"}
+        for maker in s.makers:
+            names[maker_address(maker.name)] = maker.name
+        for account in s.accounts:
+            names[signing.address_of(wallet_key(self.seed, account.name))] = account.name
+        for spec in s.bots:
+            for name, _ in bot_names(spec):
+                names[signing.address_of(wallet_key(self.seed, name))] = name
+        return names
+
+    def name(self, address: str) -> str:
+        return self.names.get(address, address[:10])
+
+    async def _control(self, http: aiohttp.ClientSession, method: str, path: str,
+                       body: dict | None = None) -> dict:  # fmt: skip
+        async with http.request(method, self.url + path, json=body, headers=self.headers) as r:
+            answer = await r.json()
+            if r.status != 200:
+                raise RuntimeError(f"{method} {path}: {answer.get('error', answer)}")
+            return answer
+
+    async def run(self) -> Report:
+        s = self.scenario
+        async with aiohttp.ClientSession() as http:
+            clock = await self._control(http, "GET", "/sandbox/clock")
+            if clock["mode"] != "virtual":
+                raise RuntimeError("a scenario plays in virtual time")
+            start = s.start_ms
+            narrator = await Client(self.url, wallet_key(self.seed, "narrator")).connect()
+            await narrator.subscribe({"type": "sandboxWaterfall"})
+            try:
+                for bot in self.bots:
+                    await bot.connect(self.url)
+                await narrator.sync()
+                narrator.inbox.clear()
+                self.out(f"[{_clock(0)}] {len(self.bots)} bots connected over websockets")
+                events = sorted(s.events, key=lambda e: duration_ms(e.at))
+                t, step = 0, s.step_ms
+                while t < s.duration_ms:
+                    for bot in self.bots:
+                        await bot.turn(start + t)
+                        for line in bot.said:
+                            self.out(f"[{_clock(t)}] {line}")
+                        self.said.extend(bot.said)
+                        bot.said.clear()
+                    await self._control(http, "POST", "/sandbox/clock/advance", {"ms": step})
+                    t += step
+                    lines: list[tuple[int, int, str]] = []  # (time, 0 event | 1 step, text)
+                    while events and duration_ms(events[0].at) <= t:
+                        event = events.pop(0)
+                        if describe(event):
+                            lines.append((duration_ms(event.at), 0, describe(event)))
+                    await narrator.sync()
+                    for message in narrator.inbox:
+                        if message.get("channel") == "sandboxWaterfall":
+                            for record in message["data"]["steps"]:
+                                lines.append((record["time"] - start, 1, self._narrate(record)))
+                    narrator.inbox.clear()
+                    for at, _, text in sorted(lines, key=lambda line: line[:2]):
+                        self.out(f"[{_clock(at)}] {text}")
+                for bot in self.bots:  # the last messages: ADLs of the final step
+                    await bot.turn(start + t)
+                    self.said.extend(bot.said)
+                    for line in bot.said:
+                        self.out(f"[{_clock(t)}] {line}")
+                    bot.said.clear()
+                vault = await self._control(http, "GET", "/sandbox/vault")
+                invariants = await self._control(http, "GET", "/sandbox/invariants")
+                audit = await self._control(http, "GET", "/sandbox/audit")
+            finally:
+                for bot in self.bots:
+                    await bot.close()
+                await narrator.close()
+        steps = audit["steps"]
+        adl_policy = next((st["policy"] for st in steps if st["stage"] == "adl"), "")
+        adl_fills = {bot.name: bot.adl_fills for bot in self.bots if bot.adl_fills}
+        low = self.vault_low if self.vault_low is not None else Decimal(vault["capital"])
+        return Report(s.name, adl_policy, steps, adl_fills, vault, str(low), invariants,
+                      self.said)  # fmt: skip
+
+    # -- narration -----------------------------------------------------------------------------
+
+    def _narrate(self, record: dict) -> str:
+        self.steps.append(record)
+        after = Decimal(record["vaultAfter"])
+        if self.vault_low is None or after < self.vault_low:
+            self.vault_low = after
+        who, coin, stage = self.name(record["user"]), record["coin"], record["stage"]
+        side = "long" if not record["szi"].startswith("-") else "short"
+        held = record["szi"].lstrip("-")
+        if stage == "market":
+            line = (f"liquidation, stage 1 (market): {who}'s {held} {coin} {side}: "
+                    f"{record['closed']} {'sold' if side == 'long' else 'bought'} into the book "
+                    f"at {_money(record['px'])}")  # fmt: skip
+        elif stage == "backstop":
+            line = (f"liquidation, stage 2 (backstop): the vault takes {who}'s {held} {coin} "
+                    f"{side} at {_money(record['px'])}")  # fmt: skip
+            if Decimal(record["shortfall"]):
+                line += f", shortfall ${_money(record['shortfall'])}"
+            line += (f"; vault ${_money(record['vaultBefore'])} -> "
+                     f"${_money(record['vaultAfter'])}")  # fmt: skip
+        else:
+            ranks = {entry["user"]: i for i, entry in enumerate(record["ranking"], 1)}
+            against = ", ".join(
+                f"{self.name(c['user'])} (rank {ranks.get(c['user'], '?')}) {c['closed']}"
+                for c in record["counterparties"]
+            )
+            line = (f"ADL, stage 3 ({record['policy']}): {record['closed']} {coin} of {who}'s "
+                    f"{side} closed at {_money(record['px'])} against {against}")  # fmt: skip
+            if record.get("reason"):
+                line += f" [{record['reason']}]"
+        return line
+
+
+def summary(report: Report, names: Callable[[str], str]) -> str:
+    """The closing table: liquidations by stage, ADLs with their ranks, the vault, and the
+    conservation check."""
+    lines = ["", f"summary of {report.scenario}", ""]
+    stages = {"market": "stage 1, market", "backstop": "stage 2, backstop", "adl": "stage 3, ADL"}
+    lines.append(f"  {'stage':<20}{'steps':>7}{'accounts':>10}{'closed':>12}")
+    for stage, label in stages.items():
+        steps = [s for s in report.steps if s["stage"] == stage]
+        accounts = {s["user"] for s in steps}
+        closed = sum(Decimal(s["closed"]) for s in steps)
+        lines.append(f"  {label:<20}{len(steps):>7}{len(accounts):>10}{closed:>12}")
+    adl = [s for s in report.steps if s["stage"] == "adl"]
+    if adl:
+        lines += ["", f"  ADL counterparties (policy {report.policy}), by rank at the time:"]
+        lines.append(f"  {'account':<16}{'rank':>6}{'closed':>10}{'px':>12}")
+        for step in adl:
+            ranks = {e["user"]: i for i, e in enumerate(step["ranking"], 1)}
+            for c in step["counterparties"]:
+                lines.append(f"  {names(c['user']):<16}{ranks.get(c['user'], 0):>6}"
+                             f"{c['closed']:>10}{_money(step['px']):>12}")  # fmt: skip
+    vault = report.vault
+    lines += [
+        "",
+        f"  vault: capital ${_money(vault['capital'])}, lowest ${_money(report.vault_low)}, "
+        f"now ${_money(vault['state']['marginSummary']['accountValue'])}",
+    ]
+    inv = report.invariants
+    cash = inv["cash"]
+    balanced = cash["pools"] == cash["netDeposits"]
+    interest = all(v["longs"] == v["shorts"] for v in inv["openInterest"].values())
+    lines += [
+        f"  conservation: pools ${_money(cash['pools'])} = deposits less withdrawals "
+        f"${_money(cash['netDeposits'])} (fees ${_money(cash['fees'])} included): "
+        + ("exact" if balanced else "BROKEN"),
+        "  open interest: longs == shorts in every coin: " + ("yes" if interest else "NO"),
+        f"  invariants: {'held' if inv['ok'] else 'BROKEN: ' + str(inv['error'])}"
+        + (f", after every command ({inv['failuresAfterCommands']} failures)"
+           if "failuresAfterCommands" in inv else ""),
+        f"  state hash: {inv['stateHash']}",
+    ]  # fmt: skip
+    return "\n".join(lines)
+
+
+async def run(name_or_path: str, *, policy: str | None = None, seed: int | None = None,
+              host: str = "127.0.0.1", port: int = 0,
+              out: Callable[[str], None] | None = None) -> Report:  # fmt: skip
+    """Serve the scenario's venue on `host:port` (0: a free port), play it with its bots over
+    real sockets, narrate it to `out` and end with the summary."""
+    from sandbox.scenario import build, load
+    from sandbox.server.app import serve
+    from sandbox.server.config import ServerConfig
+
+    out = out if out is not None else (lambda line: print(line, flush=True))
+    scenario = load(name_or_path)
+    config = ServerConfig(host=host, port=port, validate_each_command=True)
+    venue = build(scenario, seed=seed, policy=policy, server=config)
+    server = await serve(venue)
+    try:
+        out(f"adl-sandbox: {scenario.name} ({scenario.source}), seed "
+            f"{scenario.seed if seed is None else seed}, ADL policy "
+            f"{venue.exchange.config.adl_policy}")  # fmt: skip
+        if scenario.description:
+            out(scenario.description)
+        out(f"served on {server.url} in virtual time; {_clock(scenario.duration_ms)} of market "
+            f"in steps of {scenario.step_ms} ms")  # fmt: skip
+        player = Player(scenario, server.url, server.admin_token, seed=seed, out=out)
+        report = await player.run()
+        out(summary(report, player.name))
+        return report
+    finally:
+        await server.close()

@@ -1,0 +1,549 @@
+"""Scenarios: a market, its accounts and bots, a price path and timed events, in a TOML file.
+
+    scenario = load("cascade")            # a built-in name, or a path to a .toml file
+    venue = build(scenario)               # a Venue in virtual time, set up and scheduled
+
+`build` sets up everything that lives in the venue: the exchange's configuration (ADL
+policy, the vault's capital and loss threshold, ...), each market's oracle path, the
+market makers, funded accounts with their opening positions, the bots' funded wallets, and
+the timed events, scheduled on the venue's timeline. The bots themselves connect over the
+network (`sandbox.play`). The same scenario and seed build the same venue, and a run in
+virtual time is the same run every time.
+
+The format (every table and field is checked; an unknown one is an error):
+
+    name = "cascade"
+    description = "..."
+    seed = 1010                 # seeds random walks and the bots' wallets
+    start = "2025-10-10T20:50:00Z"
+    duration = "6m"             # how long `scenario run` plays; "500ms", "90s", "6m", "1h"
+    step = "1s"                 # how often the bots get a turn
+
+    [exchange]                  # ExchangeConfig fields; money as USDC strings
+    adl_policy = "hyperliquid"
+    vault_capital = "300000"
+
+    [markets.BTC]
+    price = "60000"
+    feed = "path"               # "constant" | "walk" | "path" | "replay"
+    path = [["hold", "60s"], ["ramp", "30s", "57000"], ["gap", "52000"]]
+    volatility = 0.03           # feed = "walk"
+    csv = "prices.csv"          # feed = "replay", relative to the scenario file
+
+    [[makers]]                  # background liquidity (sandbox.liquidity.MarketMaker)
+    name = "mm1"
+    coins = ["BTC"]
+    level_usdc = "100000"
+
+    [[accounts]]                # passive accounts, with positions opened at the price
+    name = "alice"
+    usdc = "10000"
+    positions = [{ coin = "BTC", size = "-0.5", leverage = 5 }]
+
+    [[bots]]                    # bots.samples kinds; `count` makes name-1, name-2, ...
+    kind = "whale"
+    name = "long"
+    count = 10
+    usdc = "5000"
+    coin = "BTC"
+    side = "long"
+    notional = "100000"
+    leverage = [10, 20, 40]     # one value, or one per bot (cycled)
+
+    [[events]]
+    at = "60s"
+    do = "pull_liquidity"       # see EVENTS ("note" only narrates its `say`)
+    say = "market makers pull their quotes"
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path as FilePath
+from typing import Any
+
+import msgspec
+
+from protocol import signing
+from sandbox.core import commands as cmd
+from sandbox.core import events as ev
+from sandbox.core.config import ExchangeConfig
+from sandbox.core.units import parse_usdc
+from sandbox.liquidity import MarketMaker
+from sandbox.pricefeed import Constant, RandomWalk, Replay, Scripted
+from sandbox.server.config import ServerConfig
+from sandbox.server.venue import Venue
+
+BUILT_IN = ("calm", "cascade")
+EVENTS = (
+    "pull_liquidity", "restore_liquidity", "set_price", "shock", "pause", "resume",
+    "liquidate", "adl", "deposit", "note",
+)  # fmt: skip
+# ExchangeConfig fields a scenario may set, and which of them are USDC amounts or durations.
+_EXCHANGE_USDC = ("vault_capital", "partial_liquidation_threshold", "min_order_value")
+_EXCHANGE_FIELDS = (
+    *_EXCHANGE_USDC, "adl_policy", "mark_rule", "hyperliquid_short_index", "default_leverage",
+    "vault_loss_threshold_pct", "partial_liquidation_pct", "liquidation_cooldown_ms",
+    "vault_unwind_interval_ms", "vault_unwind_pct", "vault_unwind_slippage_bps",
+    "taker_fee", "maker_fee",
+)  # fmt: skip
+
+
+class ScenarioError(ValueError):
+    """The scenario cannot be read or does not make sense; the text says where."""
+
+
+Duration = int | str
+
+
+class Market(msgspec.Struct, forbid_unknown_fields=True):
+    price: str
+    feed: str = "constant"
+    path: list[list[Any]] = []
+    volatility: float = 0.03
+    csv: str | None = None
+
+
+class Maker(msgspec.Struct, forbid_unknown_fields=True):
+    name: str = "mm1"
+    coins: list[str] | None = None
+    levels: int = 5
+    spread_bps: int = 5
+    step_bps: int = 5
+    level_usdc: str = "50000"
+    requote: Duration = "1s"
+    capital: str = "10000000"
+
+
+class PositionSpec(msgspec.Struct, forbid_unknown_fields=True):
+    coin: str
+    size: str  # signed: negative is short
+    leverage: int | None = None
+    cross: bool = True
+
+
+class AccountSpec(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    usdc: str = "0"
+    positions: list[PositionSpec] = []
+
+
+class BotSpec(msgspec.Struct, forbid_unknown_fields=True):
+    kind: str
+    name: str
+    count: int = 1
+    usdc: str = "10000"
+    coin: str = "BTC"
+    side: str = "long"
+    notional: str = "100000"
+    leverage: int | list[int] = 10
+    slices: int = 5
+    on_adl: str = "stand_down"
+
+
+class EventSpec(msgspec.Struct, forbid_unknown_fields=True):
+    at: Duration
+    do: str
+    say: str | None = None
+    coin: str | None = None
+    coins: list[str] | None = None
+    px: str | None = None
+    pct: float | None = None
+    over: Duration = 0
+    makers: list[str] | None = None
+    account: str | None = None
+    stage: str = "market"
+    sz: str | None = None
+    usdc: str | None = None
+
+
+class Scenario(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    markets: dict[str, Market]
+    description: str = ""
+    seed: int = 0
+    start: str = "2025-10-10T20:50:00Z"
+    duration: Duration = "5m"
+    step: Duration = "1s"
+    exchange: dict[str, Any] = {}
+    makers: list[Maker] = []
+    accounts: list[AccountSpec] = []
+    bots: list[BotSpec] = []
+    events: list[EventSpec] = []
+    source: str = ""  # where it was read from (set by `load`)
+
+    @property
+    def duration_ms(self) -> int:
+        return duration_ms(self.duration)
+
+    @property
+    def step_ms(self) -> int:
+        return duration_ms(self.step)
+
+    @property
+    def start_ms(self) -> int:
+        try:
+            when = datetime.datetime.fromisoformat(self.start.replace("Z", "+00:00"))
+        except ValueError:
+            raise ScenarioError(f"start: not an ISO time: {self.start!r}") from None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=datetime.UTC)
+        return int(when.timestamp() * 1000)
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$")
+_UNIT_MS = {"ms": 1, "s": 1_000, "m": 60_000, "h": 3_600_000}
+
+
+def duration_ms(value: Duration) -> int:
+    """Milliseconds from an int (ms) or a string: "500ms", "90s", "6m", "1h"."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ScenarioError(f"not a duration: {value!r} (e.g. 500ms, 90s, 6m, 1h)")
+    return int(float(match.group(1)) * _UNIT_MS[match.group(2)])
+
+
+def load(name_or_path: str) -> Scenario:
+    """A built-in scenario by name, or a scenario file."""
+    if name_or_path in BUILT_IN:
+        text = resources.files("sandbox.scenarios").joinpath(f"{name_or_path}.toml").read_text()
+        source = f"built-in {name_or_path}"
+    else:
+        path = FilePath(name_or_path)
+        if not path.is_file():
+            raise ScenarioError(
+                f"no scenario {name_or_path!r}: not a file, nor one of {', '.join(BUILT_IN)}"
+            )
+        text, source = path.read_text(), str(path.resolve())
+    return parse(text, source)
+
+
+def parse(text: str, source: str = "<string>") -> Scenario:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{source}: {exc}") from None
+    try:
+        scenario = msgspec.convert(data, Scenario)
+    except msgspec.ValidationError as exc:
+        raise ScenarioError(f"{source}: {exc}") from None
+    scenario.source = source
+    check(scenario)
+    return scenario
+
+
+def check(s: Scenario) -> None:
+    """Everything `build` will need, checked up front with a clear message."""
+    from bots.samples import KINDS
+
+    coins = ExchangeConfig().instruments
+    known = {spec.name for spec in coins}
+    for coin, market in s.markets.items():
+        if coin not in known:
+            raise ScenarioError(f"markets.{coin}: no such coin (coins: {', '.join(sorted(known))})")
+        if market.feed not in ("constant", "walk", "path", "replay"):
+            raise ScenarioError(f"markets.{coin}.feed: constant, walk, path or replay")
+        _positive(market.price, f"markets.{coin}.price")
+        if market.feed == "replay" and not market.csv:
+            raise ScenarioError(f'markets.{coin}: feed = "replay" needs csv')
+    for field in s.exchange:
+        if field not in _EXCHANGE_FIELDS:
+            raise ScenarioError(f"exchange.{field}: not a setting (settings: "
+                                f"{', '.join(_EXCHANGE_FIELDS)})")  # fmt: skip
+    exchange_config(s)
+    duration_ms(s.duration)
+    if duration_ms(s.step) <= 0:
+        raise ScenarioError("step must be more than 0")
+    _ = s.start_ms
+    names = [m.name for m in s.makers]
+    for maker in s.makers:
+        for coin in maker.coins or ():
+            if coin not in s.markets:
+                raise ScenarioError(f"makers {maker.name}: {coin} is not among the markets")
+    accounts = set()
+    for account in s.accounts:
+        accounts.add(account.name)
+        _amount(account.usdc, f"accounts {account.name}: usdc")
+        for pos in account.positions:
+            if pos.coin not in s.markets:
+                raise ScenarioError(f"accounts {account.name}: {pos.coin} is not among the markets")
+            if not names:
+                raise ScenarioError(f"accounts {account.name}: positions are opened against "
+                                    "the first market maker; the scenario has none")  # fmt: skip
+    for bot in s.bots:
+        if bot.kind not in KINDS:
+            raise ScenarioError(f"bots {bot.name}: kind must be one of {', '.join(KINDS)}")
+        if bot.coin not in s.markets:
+            raise ScenarioError(f"bots {bot.name}: {bot.coin} is not among the markets")
+        if bot.count < 1:
+            raise ScenarioError(f"bots {bot.name}: count must be at least 1")
+        accounts.update(name for name, _ in bot_names(bot))
+    for event in s.events:
+        where = f"events at {event.at}"
+        duration_ms(event.at)
+        if event.do not in EVENTS:
+            raise ScenarioError(f"{where}: do must be one of {', '.join(EVENTS)}")
+        if event.do in ("set_price", "shock") and event.coin not in s.markets:
+            raise ScenarioError(f"{where}: {event.do} needs a coin among the markets")
+        if event.do == "set_price" and event.px is None:
+            raise ScenarioError(f"{where}: set_price needs px")
+        if event.do == "shock" and event.pct is None:
+            raise ScenarioError(f"{where}: shock needs pct")
+        if event.do in ("liquidate", "adl", "deposit") and event.account not in accounts:
+            raise ScenarioError(f"{where}: {event.do} needs the name of an account or bot")
+        for maker in event.makers or ():
+            if maker not in names:
+                raise ScenarioError(f"{where}: no market maker {maker!r}")
+
+
+def _positive(text: str, where: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ScenarioError(f"{where}: not a number: {text!r}") from None
+    if not value > 0:
+        raise ScenarioError(f"{where}: must be positive")
+    return value
+
+
+def _amount(text: str, where: str) -> int:
+    try:
+        return parse_usdc(str(text))
+    except ValueError:
+        raise ScenarioError(f"{where}: not an amount of USDC: {text!r}") from None
+
+
+def exchange_config(s: Scenario, policy: str | None = None) -> ExchangeConfig:
+    fields = dict(s.exchange)
+    for field in _EXCHANGE_USDC:
+        if field in fields:
+            fields[field] = _amount(fields[field], f"exchange.{field}")
+    if policy is not None:
+        fields["adl_policy"] = policy
+    try:
+        return msgspec.convert(fields, ExchangeConfig)
+    except (msgspec.ValidationError, ValueError) as exc:
+        raise ScenarioError(f"exchange: {exc}") from None
+
+
+def bot_names(bot: BotSpec) -> list[tuple[str, int]]:
+    """The names of the bots a `[[bots]]` entry makes, with their index."""
+    if bot.count == 1:
+        return [(bot.name, 0)]
+    return [(f"{bot.name}-{i + 1}", i) for i in range(bot.count)]
+
+
+def wallet_key(seed: int, name: str) -> bytes:
+    """The private key of a scenario's account or bot: fixed by the seed and the name."""
+    return signing.keccak(f"adl-sandbox scenario {seed} {name}".encode())
+
+
+def make_bots(s: Scenario, seed: int | None = None) -> list:
+    from bots.samples import KINDS
+
+    seed = s.seed if seed is None else seed
+    out = []
+    for spec in s.bots:
+        levers = spec.leverage if isinstance(spec.leverage, list) else [spec.leverage]
+        for name, i in bot_names(spec):
+            kw = {"coin": spec.coin, "side": spec.side, "notional": spec.notional,
+                  "leverage": levers[i % len(levers)], "slices": spec.slices}  # fmt: skip
+            if spec.kind == "adl_aware":
+                kw["on_adl"] = spec.on_adl
+            out.append(KINDS[spec.kind](name, wallet_key(seed, name), **kw))
+    return out
+
+
+# -- building --------------------------------------------------------------------------------
+
+
+def build(s: Scenario, *, seed: int | None = None, policy: str | None = None,
+          server: ServerConfig | None = None) -> Venue:  # fmt: skip
+    """A venue in virtual time with everything the scenario declares set up and scheduled.
+    `server` gives the rest of the server's configuration (host, port, ...)."""
+    seed = s.seed if seed is None else seed
+    base = server if server is not None else ServerConfig()
+    config = msgspec.structs.replace(
+        base, time="virtual", start_ms=s.start_ms, exchange=exchange_config(s, policy)
+    )
+    venue = Venue(config)
+    now = venue.now()
+    here = FilePath(s.source).parent if s.source and not s.source.startswith("built-in") else None
+    for i, (coin, market) in enumerate(s.markets.items()):
+        venue.oracle.set_path(coin, _path(market, coin, seed * 1_000 + i, here), now)
+    venue.oracle.tick(now)
+
+    makers = {}
+    for spec in s.makers:
+        maker = MarketMaker(
+            venue, spec.name, tuple(spec.coins or s.markets), levels=spec.levels,
+            spread_bps=spec.spread_bps, step_bps=spec.step_bps,
+            level_usdc=_amount(spec.level_usdc, "level_usdc") // 1_000_000,
+            requote_ms=duration_ms(spec.requote),
+            capital_usdc=_amount(spec.capital, "capital") // 1_000_000,
+        )  # fmt: skip
+        maker.fund()
+        makers[spec.name] = maker
+        venue.liquidity.makers.append(maker)
+
+    addresses: dict[str, str] = {}
+    for account in s.accounts:
+        address = signing.address_of(wallet_key(seed, account.name))
+        addresses[account.name] = address
+        usdc = _amount(account.usdc, f"accounts {account.name}: usdc")
+        if usdc:
+            venue.apply(cmd.Deposit(address, usdc))
+        for pos in account.positions:  # against the first market maker
+            _open(venue, makers[s.makers[0].name].address, address, pos, f"accounts {account.name}")
+    for spec in s.bots:
+        usdc = _amount(spec.usdc, f"bots {spec.name}: usdc")
+        for name, _ in bot_names(spec):
+            address = signing.address_of(wallet_key(seed, name))
+            addresses[name] = address
+            if usdc:
+                venue.apply(cmd.Deposit(address, usdc))
+    venue.liquidity.start()
+    for event in s.events:
+        venue.timeline.at(s.start_ms + duration_ms(event.at),
+                          _event_runner(venue, event, makers, addresses))  # fmt: skip
+    venue.flush()
+    return venue
+
+
+def _path(market: Market, coin: str, seed: int, here: FilePath | None):
+    px = _positive(market.price, f"markets.{coin}.price")
+    if market.feed == "constant":
+        return Constant(px)
+    if market.feed == "walk":
+        return RandomWalk(px, market.volatility, seed=seed)
+    if market.feed == "replay":
+        csv = FilePath(market.csv)
+        if not csv.is_absolute() and here is not None:
+            csv = here / csv
+        try:
+            return Replay.from_csv(csv)
+        except (OSError, ValueError) as exc:
+            raise ScenarioError(f"markets.{coin}.csv: {exc}") from None
+    segments = []
+    for segment in market.path:
+        if not segment or segment[0] not in ("hold", "ramp", "gap"):
+            raise ScenarioError(f"markets.{coin}.path: segments are hold, ramp or gap: {segment}")
+        try:
+            if segment[0] == "hold":
+                segments.append(("hold", duration_ms(segment[1])))
+            elif segment[0] == "ramp":
+                segments.append(("ramp", duration_ms(segment[1]), float(segment[2])))
+            else:
+                segments.append(("gap", float(segment[1])))
+        except (IndexError, ValueError) as exc:
+            raise ScenarioError(f"markets.{coin}.path: {segment}: {exc}") from None
+    try:
+        return Scripted(px, segments)
+    except ValueError as exc:
+        raise ScenarioError(f"markets.{coin}.path: {exc}") from None
+
+
+def _open(venue: Venue, counterparty: str, address: str, pos: PositionSpec, where: str) -> None:
+    """Open `pos` for `address` at the oracle price, against `counterparty`."""
+    ex = venue.exchange
+    inst = ex.by_name[pos.coin]
+    try:
+        size = inst.units.parse_sz(pos.size.lstrip("-"))
+    except ValueError:
+        raise ScenarioError(f"{where}: {pos.coin} size {pos.size!r} is not a size") from None
+    if not size:
+        return
+    is_buy = not pos.size.startswith("-")
+    if pos.leverage is not None or not pos.cross:
+        leverage = pos.leverage or ex._default_leverage[inst.asset]
+        _ok(venue, cmd.UpdateLeverage(address, inst.asset, pos.cross, leverage), where)
+    px = ex.oracles[inst.asset]
+    _ok(venue, cmd.PlaceOrders(counterparty, (cmd.OrderSpec(inst.asset, not is_buy, px, size),)),
+        where)  # fmt: skip
+    events = venue.apply(
+        cmd.PlaceOrders(address, (cmd.OrderSpec(inst.asset, is_buy, px, size, tif="Ioc"),))
+    )
+    result = next(e for e in events if isinstance(e, ev.ActionResult))
+    status = result.statuses[0] if result.statuses else None
+    if not isinstance(status, ev.Filled):
+        text = getattr(status, "text", None) or result.error
+        raise ScenarioError(f"{where}: cannot open {pos.size} {pos.coin}: {text}")
+
+
+def _ok(venue: Venue, command, where: str) -> None:
+    for event in venue.apply(command):
+        if not isinstance(event, ev.ActionResult):
+            continue
+        if event.kind == "err":
+            raise ScenarioError(f"{where}: {event.error}")
+        for status in event.statuses:
+            if isinstance(status, ev.Error):
+                raise ScenarioError(f"{where}: {status.text}")
+
+
+def _event_runner(venue: Venue, event: EventSpec, makers: dict, addresses: dict[str, str]):
+    ex = venue.exchange
+
+    def assets() -> tuple[int, ...]:
+        return tuple(ex.by_name[c].asset for c in event.coins or ())
+
+    def run() -> None:
+        kind = event.do
+        chosen = [makers[m] for m in event.makers] if event.makers else venue.liquidity.makers
+        if kind == "pull_liquidity":
+            for maker in chosen:
+                maker.pull()
+        elif kind == "restore_liquidity":
+            for maker in chosen:
+                maker.restore()
+        elif kind == "set_price":
+            venue.oracle.set_price(event.coin, float(event.px), venue.now())
+        elif kind == "shock":
+            venue.oracle.shock(event.coin, event.pct, duration_ms(event.over), venue.now())
+        elif kind in ("pause", "resume"):
+            venue.apply(cmd.SetHalted(kind == "pause", assets()))
+        elif kind == "liquidate":
+            asset = ex.by_name[event.coin].asset if event.coin else None
+            venue.apply(cmd.ForceLiquidation(addresses[event.account], asset, event.stage))
+        elif kind == "adl":
+            inst = ex.by_name[event.coin]
+            sz = inst.units.parse_sz(event.sz) if event.sz else None
+            venue.apply(cmd.ForceAdl(addresses[event.account], inst.asset, sz))
+        elif kind == "deposit":
+            venue.apply(cmd.Deposit(addresses[event.account], parse_usdc(event.usdc or "0")))
+        # "note": nothing happens; the narration says it
+
+    return run
+
+
+def describe(event: EventSpec) -> str:
+    """What an event does, in words (its `say`, when it has one)."""
+    if event.say:
+        return event.say
+    kind = event.do
+    if kind in ("pull_liquidity", "restore_liquidity"):
+        who = ", ".join(event.makers) if event.makers else "the market makers"
+        return f"{who} {'pull their quotes' if kind == 'pull_liquidity' else 'quote again'}"
+    if kind == "set_price":
+        return f"the {event.coin} oracle is set to {event.px}"
+    if kind == "shock":
+        over = f" over {event.over}" if duration_ms(event.over) else ""
+        return f"{event.coin} is shocked {event.pct:+g}%{over}"
+    if kind in ("pause", "resume"):
+        return f"matching {'pauses' if kind == 'pause' else 'resumes'}" + (
+            f" in {', '.join(event.coins)}" if event.coins else ""
+        )
+    if kind == "note":
+        return ""
+    if kind == "liquidate":
+        return f"{event.account} is liquidated ({event.stage})"
+    if kind == "adl":
+        return f"{event.account}'s {event.coin} position is auto-deleveraged"
+    return f"{event.account} deposits {event.usdc} USDC"
