@@ -1,6 +1,9 @@
 """`python -m sandbox`: serve the exchange, or play the core's walkthrough.
 
 python -m sandbox [serve] [--host H] [--port P] [--admin-token T] [--chain C] ...
+python -m sandbox demo [--policy P] [--seed N]
+python -m sandbox scenario run FILE|NAME [--policy P] [--seed N]
+python -m sandbox scenario list
 python -m sandbox walkthrough
 """
 
@@ -56,6 +59,27 @@ def _parser() -> argparse.ArgumentParser:
         "serve", help="serve the exchange (the default)", description="Serve the exchange."
     )
     _serve_options(serve)
+    demo = commands.add_parser(
+        "demo",
+        help="run the cascade scenario with bots over real sockets, narrated",
+        description="Serve the built-in cascade scenario in virtual time on a free port, "
+        "connect its bots over websockets, play it as fast as the CPU allows and narrate "
+        "each stage of the loss waterfall; end with a summary table.",
+    )
+    _play_options(demo, speed=30)
+    scenario = commands.add_parser(
+        "scenario", help="run or list scenarios", description="Run or list scenarios."
+    )
+    verbs = scenario.add_subparsers(dest="verb", metavar="VERB", required=True)
+    run = verbs.add_parser(
+        "run",
+        help="play a scenario file (or a built-in by name)",
+        description="Serve the scenario in virtual time, connect its bots over websockets, "
+        "play it and narrate it; end with a summary table.",
+    )
+    run.add_argument("file", metavar="FILE", help="a scenario .toml file, or calm / cascade")
+    _play_options(run)
+    verbs.add_parser("list", help="the built-in scenarios", description="The built-in scenarios.")
     commands.add_parser(
         "walkthrough",
         help="play a short narrated session on the exchange core",
@@ -63,6 +87,44 @@ def _parser() -> argparse.ArgumentParser:
         "trades, funding, a crash and a backstop liquidation.",
     )
     return parser
+
+
+def _play_options(parser: argparse.ArgumentParser, speed: float = 0) -> None:
+    parser.add_argument(
+        "--policy", choices=ADL_POLICIES, help="the ADL ranking (default: the scenario's)"
+    )
+    parser.add_argument("--seed", type=int, help="the seed (default: the scenario's)")
+    parser.add_argument("--port", type=int, default=0, help="port to serve on (0: any free one)")
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=speed,
+        help=f"virtual seconds per wall second; 0: as fast as the CPU allows ({speed:g})",
+    )
+
+
+def _play(args: argparse.Namespace, name: str) -> None:
+    from sandbox.play import run
+    from sandbox.scenario import ScenarioError
+
+    try:
+        report = asyncio.run(
+            run(name, policy=args.policy, seed=args.seed, port=args.port, speed=args.speed)
+        )
+    except ScenarioError as exc:
+        sys.exit(f"scenario: {exc}")
+    except BrokenPipeError:  # the reader went away (| head): nothing more to say
+        sys.stderr.close()
+        sys.exit(0)
+    if not report.invariants["ok"]:
+        sys.exit(1)
+
+
+def _list_scenarios() -> None:
+    from sandbox.scenario import BUILT_IN, load
+
+    for name in BUILT_IN:
+        print(f"{name:<10} {load(name).description}")
 
 
 def _serve_options(parser: argparse.ArgumentParser) -> None:
@@ -233,6 +295,15 @@ def main(argv: list[str] | None = None) -> None:
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv.insert(0, "serve")  # the default command
     args = _parser().parse_args(argv)
+    if args.command == "demo":
+        _play(args, "cascade")
+        return
+    if args.command == "scenario":
+        if args.verb == "list":
+            _list_scenarios()
+        else:
+            _play(args, args.file)
+        return
     if args.command == "walkthrough":
         from sandbox.walkthrough import run
 

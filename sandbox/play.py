@@ -14,6 +14,7 @@ invariants, and the state hash.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
@@ -54,13 +55,14 @@ def _clock(ms: int) -> str:
 
 class Player:
     def __init__(self, scenario: Scenario, url: str, token: str, *, seed: int | None = None,
-                 out: Callable[[str], None] | None = None) -> None:  # fmt: skip
+                 out: Callable[[str], None] | None = None, speed: float = 0) -> None:  # fmt: skip
         self.scenario = scenario
         self.url = url.rstrip("/")
         self.headers = {"Authorization": f"Bearer {token}"}
         self.seed = scenario.seed if seed is None else seed
         self.out = out if out is not None else (lambda line: print(line, flush=True))
         self.bots = make_bots(scenario, self.seed)
+        self.speed = speed  # virtual seconds per wall second; 0: as fast as the CPU allows
         self.names = self._names()
         self.steps: list[dict] = []
         self.vault_low: Decimal | None = None
@@ -103,7 +105,10 @@ class Player:
                     await bot.connect(self.url)
                 await narrator.sync()
                 narrator.inbox.clear()
-                self.out(f"[{_clock(0)}] {len(self.bots)} bots connected over websockets")
+                self.out(f"[{_clock(0)}] {len(self.bots)} bot{'s' * (len(self.bots) != 1)} "
+                         "connected over websockets")  # fmt: skip
+                loop = asyncio.get_running_loop()
+                began = loop.time()
                 events = sorted(s.events, key=lambda e: duration_ms(e.at))
                 t, step = 0, s.step_ms
                 while t < s.duration_ms:
@@ -113,6 +118,8 @@ class Player:
                             self.out(f"[{_clock(t)}] {line}")
                         self.said.extend(bot.said)
                         bot.said.clear()
+                    if self.speed > 0:  # paced for a reader
+                        await asyncio.sleep(max(0.0, began + t / 1000 / self.speed - loop.time()))
                     await self._control(http, "POST", "/sandbox/clock/advance", {"ms": step})
                     t += step
                     lines: list[tuple[int, int, str]] = []  # (time, 0 event | 1 step, text)
@@ -226,7 +233,7 @@ def summary(report: Report, names: Callable[[str], str]) -> str:
 
 
 async def run(name_or_path: str, *, policy: str | None = None, seed: int | None = None,
-              host: str = "127.0.0.1", port: int = 0,
+              host: str = "127.0.0.1", port: int = 0, speed: float = 0,
               out: Callable[[str], None] | None = None) -> Report:  # fmt: skip
     """Serve the scenario's venue on `host:port` (0: a free port), play it with its bots over
     real sockets, narrate it to `out` and end with the summary."""
@@ -247,7 +254,8 @@ async def run(name_or_path: str, *, policy: str | None = None, seed: int | None 
             out(scenario.description)
         out(f"served on {server.url} in virtual time; {_clock(scenario.duration_ms)} of market "
             f"in steps of {scenario.step_ms} ms")  # fmt: skip
-        player = Player(scenario, server.url, server.admin_token, seed=seed, out=out)
+        player = Player(scenario, server.url, server.admin_token, seed=seed, out=out,
+                        speed=speed)  # fmt: skip
         report = await player.run()
         out(summary(report, player.name))
         return report
