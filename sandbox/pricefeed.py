@@ -214,19 +214,19 @@ class Oracle:
         return max(1, round(Decimal(repr(px)) * self.ticks[coin]))
 
     def tick(self, now: int, only: str | None = None) -> dict[str, int]:
-        """Post the prices that changed; returns them."""
+        """Post every coin's price (or `only` one's), changed or not, as the venue's
+        validators do every ~3 s: each post is also when the mark is recomputed from the
+        book. Returns what was posted."""
         coins = [only] if only is not None else list(self.paths)
-        changed = {}
+        prices = {}
         for coin in coins:
             for s in [s for s in self.shocks[coin] if s.start_ms + s.duration_ms <= now]:
                 self.scale[coin] *= 1.0 + s.pct / 100  # done: part of the level now
                 self.shocks[coin].remove(s)
-            px = self.price(coin, now)
-            if px != self.last.get(coin) or only is not None:
-                changed[coin] = self.last[coin] = px
-        if changed:
-            self.post(changed)
-        return changed
+            prices[coin] = self.last[coin] = self.price(coin, now)
+        if prices:
+            self.post(prices)
+        return prices
 
     def _shock(self, coin: str, now: int) -> float:
         factor = 1.0

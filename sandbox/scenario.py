@@ -68,6 +68,7 @@ from typing import Any
 import msgspec
 
 from protocol import signing
+from protocol.numbers import to_scaled
 from sandbox.core import commands as cmd
 from sandbox.core import events as ev
 from sandbox.core.config import ExchangeConfig
@@ -298,9 +299,32 @@ def check(s: Scenario) -> None:
             raise ScenarioError(f"{where}: shock needs pct")
         if event.do in ("liquidate", "adl", "deposit") and event.account not in accounts:
             raise ScenarioError(f"{where}: {event.do} needs the name of an account or bot")
+        if event.do == "adl" and event.coin not in s.markets:
+            raise ScenarioError(f"{where}: adl needs a coin among the markets")
+        if event.coin is not None and event.coin not in s.markets:
+            raise ScenarioError(f"{where}: {event.coin} is not among the markets")
+        for coin in event.coins or ():
+            if coin not in s.markets:
+                raise ScenarioError(f"{where}: {coin} is not among the markets")
+        if event.do == "adl" and event.sz is not None:
+            _size(event.coin, event.sz, f"{where}: sz")
+        if event.px is not None:
+            _positive(event.px, f"{where}: px")
+        if event.usdc is not None:
+            _amount(event.usdc, f"{where}: usdc")
+        if event.stage not in ("market", "backstop"):
+            raise ScenarioError(f'{where}: stage must be "market" or "backstop"')
         for maker in event.makers or ():
             if maker not in names:
                 raise ScenarioError(f"{where}: no market maker {maker!r}")
+
+
+def _size(coin: str, text: str, where: str) -> int:
+    inst = next(i for i in ExchangeConfig().instruments if i.name == coin)
+    try:
+        return to_scaled(text, inst.sz_decimals)
+    except ValueError:
+        raise ScenarioError(f"{where} {text!r} is not a size of {coin}") from None
 
 
 def _positive(text: str, where: str) -> float:
@@ -454,10 +478,7 @@ def _open(venue: Venue, counterparty: str, address: str, pos: PositionSpec, wher
     """Open `pos` for `address` at the oracle price, against `counterparty`."""
     ex = venue.exchange
     inst = ex.by_name[pos.coin]
-    try:
-        size = inst.units.parse_sz(pos.size.lstrip("-"))
-    except ValueError:
-        raise ScenarioError(f"{where}: {pos.coin} size {pos.size!r} is not a size") from None
+    size = _size(pos.coin, pos.size.lstrip("-"), f"{where}: {pos.coin} size")
     if not size:
         return
     is_buy = not pos.size.startswith("-")
@@ -514,7 +535,7 @@ def _event_runner(venue: Venue, event: EventSpec, makers: dict, addresses: dict[
             venue.apply(cmd.ForceLiquidation(addresses[event.account], asset, event.stage))
         elif kind == "adl":
             inst = ex.by_name[event.coin]
-            sz = inst.units.parse_sz(event.sz) if event.sz else None
+            sz = _size(event.coin, event.sz, "sz") if event.sz else None
             venue.apply(cmd.ForceAdl(addresses[event.account], inst.asset, sz))
         elif kind == "deposit":
             venue.apply(cmd.Deposit(addresses[event.account], parse_usdc(event.usdc or "0")))

@@ -74,13 +74,13 @@ def oracle_with_log():
     return Oracle(posted.append, {"BTC": 10, "kPEPE": 1_000_000}, interval_ms=3_000), posted
 
 
-def test_oracle_posts_changes_in_ticks():
+def test_oracle_posts_every_price_in_ticks_every_time():
     oracle, posted = oracle_with_log()
     oracle.set_path("BTC", Constant(60_000), 0)
     oracle.set_path("kPEPE", Constant(0.0123456), 0)
     assert oracle.tick(0) == {"BTC": 600_000, "kPEPE": 12_346}
-    assert oracle.tick(3_000) == {}  # nothing moved, nothing posted
-    assert posted == [{"BTC": 600_000, "kPEPE": 12_346}]
+    assert oracle.tick(3_000) == {"BTC": 600_000, "kPEPE": 12_346}  # unchanged, posted: the
+    assert posted == [{"BTC": 600_000, "kPEPE": 12_346}] * 2  # mark is recomputed on each
 
 
 def test_set_price_moves_the_path_and_it_continues_from_there():

@@ -71,3 +71,36 @@ def test_walkthrough_plays_the_core_session(capsys):
     main(["walkthrough"])
     out = capsys.readouterr().out
     assert "60,000" in out and "backstop" in out.lower()
+
+
+def test_demo_runs_the_cascade_and_ends_with_the_summary():
+    done = subprocess.run([sys.executable, "-m", "sandbox", "demo", "--speed", "0"],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "stage 3 (hyperliquid)" in out and "noticed its ADL" in out
+    assert re.search(r"stage 1, market\s+\d+", out) and "conservation: pools" in out
+    assert "invariants: held, after every command (0 failures)" in out
+
+
+def test_scenario_run_and_list(tmp_path):
+    listed = subprocess.run([sys.executable, "-m", "sandbox", "scenario", "list"],
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert listed.stdout.split()[0] == "calm" and "cascade" in listed.stdout
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "bad"\n[markets.BTC]\nprice = "abc"\n')
+    done = subprocess.run([sys.executable, "-m", "sandbox", "scenario", "run", str(bad)],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 1
+    assert "markets.BTC.price: not a number: 'abc'" in done.stderr
+    mine = tmp_path / "mine.toml"
+    mine.write_text(
+        'name = "mine"\nduration = "20s"\n[markets.SOL]\nprice = "150"\n[[makers]]\n'
+        '[[bots]]\nkind = "whale"\nname = "w"\ncoin = "SOL"\nnotional = "90000"\n'
+        '[[events]]\nat = "10s"\ndo = "shock"\ncoin = "SOL"\npct = -30\n'
+    )
+    done = subprocess.run([sys.executable, "-m", "sandbox", "scenario", "run", str(mine),
+                           "--policy", "binance"], capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "ADL policy binance" in done.stdout and "SOL is shocked -30%" in done.stdout
+    assert "w: was liquidated" in done.stdout
