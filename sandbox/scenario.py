@@ -436,7 +436,7 @@ def build(s: Scenario, *, seed: int | None = None, policy: str | None = None,
     venue.liquidity.start()
     for event in s.events:
         venue.timeline.at(s.start_ms + duration_ms(event.at),
-                          _event_runner(venue, event, makers, addresses))  # fmt: skip
+                          _Event(venue, event, makers, addresses))  # fmt: skip
     venue.flush()
     return venue
 
@@ -509,39 +509,37 @@ def _ok(venue: Venue, command, where: str) -> None:
                 raise ScenarioError(f"{where}: {status.text}")
 
 
-def _event_runner(venue: Venue, event: EventSpec, makers: dict, addresses: dict[str, str]):
-    ex = venue.exchange
+class _Event:
+    """A scheduled event: a plain object (not a closure), so that snapshots can copy it."""
 
-    def assets() -> tuple[int, ...]:
-        return tuple(ex.by_name[c].asset for c in event.coins or ())
+    def __init__(self, venue: Venue, event: EventSpec, makers: dict, addresses: dict) -> None:
+        self.venue, self.event, self.makers, self.addresses = venue, event, makers, addresses
 
-    def run() -> None:
+    def __call__(self) -> None:
+        venue, event = self.venue, self.event
+        ex = venue.exchange
         kind = event.do
-        chosen = [makers[m] for m in event.makers] if event.makers else venue.liquidity.makers
-        if kind == "pull_liquidity":
-            for maker in chosen:
-                maker.pull()
-        elif kind == "restore_liquidity":
-            for maker in chosen:
-                maker.restore()
+        makers = [self.makers[m] for m in event.makers] if event.makers else None
+        if kind in ("pull_liquidity", "restore_liquidity"):
+            for maker in makers if makers is not None else venue.liquidity.makers:
+                maker.pull() if kind == "pull_liquidity" else maker.restore()
         elif kind == "set_price":
             venue.oracle.set_price(event.coin, float(event.px), venue.now())
         elif kind == "shock":
             venue.oracle.shock(event.coin, event.pct, duration_ms(event.over), venue.now())
         elif kind in ("pause", "resume"):
-            venue.apply(cmd.SetHalted(kind == "pause", assets()))
+            assets = tuple(ex.by_name[c].asset for c in event.coins or ())
+            venue.apply(cmd.SetHalted(kind == "pause", assets))
         elif kind == "liquidate":
             asset = ex.by_name[event.coin].asset if event.coin else None
-            venue.apply(cmd.ForceLiquidation(addresses[event.account], asset, event.stage))
+            venue.apply(cmd.ForceLiquidation(self.addresses[event.account], asset, event.stage))
         elif kind == "adl":
             inst = ex.by_name[event.coin]
             sz = _size(event.coin, event.sz, "sz") if event.sz else None
-            venue.apply(cmd.ForceAdl(addresses[event.account], inst.asset, sz))
+            venue.apply(cmd.ForceAdl(self.addresses[event.account], inst.asset, sz))
         elif kind == "deposit":
-            venue.apply(cmd.Deposit(addresses[event.account], parse_usdc(event.usdc or "0")))
+            venue.apply(cmd.Deposit(self.addresses[event.account], parse_usdc(event.usdc or "0")))
         # "note": nothing happens; the narration says it
-
-    return run
 
 
 def describe(event: EventSpec) -> str:

@@ -10,7 +10,8 @@ on `timeline`; in virtual time, `advance(ms)` runs it forward.
 
 from __future__ import annotations
 
-import copy
+import io
+import pickle
 from collections import deque
 from typing import Any
 
@@ -50,7 +51,7 @@ class Snapshot(msgspec.Struct, frozen=True):
     id: int
     time: int
     state_hash: str
-    state: dict
+    state: bytes  # pickled: a snapshot is a value, restorable any number of times
 
 
 class Venue:
@@ -87,7 +88,7 @@ class Venue:
         self.oracle = Oracle(
             self._post_oracle, {i.name: i.units.px_one for i in ex.instruments}, config.oracle_ms
         )
-        self.timeline.every(config.oracle_ms, lambda: self.oracle.tick(self.now()))
+        self.timeline.every(config.oracle_ms, self._oracle_tick)
         self.liquidity = Liquidity()  # background market makers, when a sandbox adds them
         self._extensions: dict[str, Any] = {}  # state of what runs on the timeline (scenarios)
         if self.virtual:  # market data per block of virtual time
@@ -95,25 +96,34 @@ class Venue:
 
     # -- snapshots -------------------------------------------------------------------------
 
-    def _copy(self, state: dict) -> dict:
-        # Whatever points back at the venue, its connections or its configuration keeps
-        # pointing at them; everything else is copied, shared references and all.
-        memo = {id(self): self, id(self.hub): self.hub, id(self.config): self.config,
-                id(self.wall_clock): self.wall_clock}  # fmt: skip
-        return copy.deepcopy(state, memo)
+    def _freeze(self, state: dict) -> bytes:
+        """`state` as bytes. Whatever points back at the venue, its connections, its wall
+        clock or its configuration is written as a reference to them, not copied."""
+        kept = {id(self): "venue", id(self.hub): "hub", id(self.config): "config",
+                id(self.wall_clock): "wall_clock"}  # fmt: skip
+        buffer = io.BytesIO()
+        pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.persistent_id = lambda obj: kept.get(id(obj))
+        pickler.dump(state)
+        return buffer.getvalue()
+
+    def _thaw(self, frozen: bytes) -> dict:
+        unpickler = pickle.Unpickler(io.BytesIO(frozen))
+        unpickler.persistent_load = lambda name: getattr(self, name) if name != "venue" else self
+        return unpickler.load()
 
     def snapshot(self, snapshot_id: int = 0) -> Snapshot:
         """The whole state now (the core, the API's history, nonces and agents, the
         timeline with its oracle, market makers and scheduled events, the audit)."""
         self.flush()  # what subscribers are owed is published before, not replayed after
-        state = self._copy({name: getattr(self, name) for name in STATE})
+        state = self._freeze({name: getattr(self, name) for name in STATE})
         return Snapshot(snapshot_id, self.now(), self.exchange.state_hash(), state)
 
     def restore(self, snapshot: Snapshot) -> None:
         """Put the venue back as it was at `snapshot`. In virtual time the clock goes back
         with it; in real time the clock keeps running and what was scheduled moves forward by
         the time since. Subscribers then get the restored state (books, mids, user state)."""
-        state = self._copy(snapshot.state)  # the snapshot stays restorable
+        state = self._thaw(snapshot.state)  # the snapshot stays restorable
         if not self.virtual:
             state.pop("clock")
             timeline = state["timeline"]
@@ -150,6 +160,9 @@ class Venue:
 
     def tick(self) -> list:
         return self.apply(cmd.Tick())
+
+    def _oracle_tick(self) -> None:
+        self.oracle.tick(self.now())
 
     def advance(self, ms: int) -> int:
         """Virtual time: move `ms` forward, running everything due on the way in order, and

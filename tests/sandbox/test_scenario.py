@@ -156,3 +156,16 @@ def test_the_built_in_scenarios_load_and_build():
         venue = build(scenario)
         venue.advance(5_000)
         venue.exchange.validate()
+
+
+def test_a_snapshot_taken_mid_scenario_replays_the_same_future():
+    venue = build(parse(SMALL))
+    venue.advance(4_000)
+    snapshot = venue.snapshot(1)
+    venue.advance(20_000)  # the pause, the pull, the ADL and the gap happen
+    after = venue.exchange.state_hash()
+    venue.restore(snapshot)
+    assert venue.exchange.state_hash() == snapshot.state_hash and venue.now() == snapshot.time
+    assert venue.liquidity.active and not venue.exchange.halted
+    venue.advance(20_000)
+    assert venue.exchange.state_hash() == after
