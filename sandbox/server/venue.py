@@ -10,8 +10,8 @@ on `timeline`; in virtual time, `advance(ms)` runs it forward.
 
 from __future__ import annotations
 
-import io
 import pickle
+import weakref
 from collections import deque
 from typing import Any
 
@@ -37,12 +37,20 @@ from sandbox.timeline import Timeline
 AUDIT_KEPT = 100_000
 
 # What a snapshot holds: everything that changes as the venue runs. The connections (`hub`),
-# the wall clock and the configuration are not state; they stay as they are.
+# the wall clock and the configuration are not state; they stay as they are (nothing in
+# STATE refers to them but through the venue, which pickles as a reference to itself).
 STATE = (
     "exchange", "views", "history", "registry", "audit", "requests", "timeline", "clock",
     "oracle", "liquidity", "_dirty_books", "_trades", "_dirty_users", "_marks_moved",
     "_extensions",
 )  # fmt: skip
+
+
+_LIVE: weakref.WeakValueDictionary[int, Venue] = weakref.WeakValueDictionary()
+
+
+def _live_venue(key: int) -> Venue:
+    return _LIVE[key]
 
 
 class Snapshot(msgspec.Struct, frozen=True):
@@ -96,34 +104,24 @@ class Venue:
 
     # -- snapshots -------------------------------------------------------------------------
 
-    def _freeze(self, state: dict) -> bytes:
-        """`state` as bytes. Whatever points back at the venue, its connections, its wall
-        clock or its configuration is written as a reference to them, not copied."""
-        kept = {id(self): "venue", id(self.hub): "hub", id(self.config): "config",
-                id(self.wall_clock): "wall_clock"}  # fmt: skip
-        buffer = io.BytesIO()
-        pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-        pickler.persistent_id = lambda obj: kept.get(id(obj))
-        pickler.dump(state)
-        return buffer.getvalue()
-
-    def _thaw(self, frozen: bytes) -> dict:
-        unpickler = pickle.Unpickler(io.BytesIO(frozen))
-        unpickler.persistent_load = lambda name: getattr(self, name) if name != "venue" else self
-        return unpickler.load()
+    def __reduce__(self):
+        # In a snapshot, whatever points back at the venue (market makers, the oracle's
+        # post, the timeline's items) points at the live venue again when restored.
+        _LIVE[id(self)] = self
+        return _live_venue, (id(self),)
 
     def snapshot(self, snapshot_id: int = 0) -> Snapshot:
         """The whole state now (the core, the API's history, nonces and agents, the
         timeline with its oracle, market makers and scheduled events, the audit)."""
         self.flush()  # what subscribers are owed is published before, not replayed after
-        state = self._freeze({name: getattr(self, name) for name in STATE})
+        state = pickle.dumps({n: getattr(self, n) for n in STATE}, pickle.HIGHEST_PROTOCOL)
         return Snapshot(snapshot_id, self.now(), self.exchange.state_hash(), state)
 
     def restore(self, snapshot: Snapshot) -> None:
         """Put the venue back as it was at `snapshot`. In virtual time the clock goes back
         with it; in real time the clock keeps running and what was scheduled moves forward by
         the time since. Subscribers then get the restored state (books, mids, user state)."""
-        state = self._thaw(snapshot.state)  # the snapshot stays restorable
+        state = pickle.loads(snapshot.state)  # the snapshot stays restorable
         if not self.virtual:
             state.pop("clock")
             timeline = state["timeline"]
