@@ -23,6 +23,7 @@ import aiohttp
 import msgspec
 
 from bots.client import Client
+from bots.events import Fill, Raw
 from protocol import signing
 from sandbox.core.config import LIQUIDATOR_VAULT
 from sandbox.liquidity import maker_address
@@ -33,7 +34,7 @@ class Report(msgspec.Struct):
     scenario: str
     policy: str
     steps: list[dict]
-    adl_fills: dict[str, list[dict]]
+    adl_fills: dict[str, list[Fill]]
     vault: dict
     vault_low: str
     invariants: dict
@@ -104,7 +105,7 @@ class Player:
                 for bot in self.bots:
                     await bot.connect(self.url)
                 await narrator.sync()
-                narrator.inbox.clear()
+                narrator.take()  # the subscription's snapshot
                 self.out(f"[{_clock(0)}] {len(self.bots)} bot{'s' * (len(self.bots) != 1)} "
                          "connected over websockets")  # fmt: skip
                 loop = asyncio.get_running_loop()
@@ -128,11 +129,10 @@ class Player:
                         if describe(event):
                             lines.append((duration_ms(event.at), 0, describe(event)))
                     await narrator.sync()
-                    for message in narrator.inbox:
-                        if message.get("channel") == "sandboxWaterfall":
-                            for record in message["data"]["steps"]:
+                    for event in narrator.take():
+                        if isinstance(event, Raw) and event.channel == "sandboxWaterfall":
+                            for record in event.data["steps"]:
                                 lines.append((record["time"] - start, 1, self._narrate(record)))
-                    narrator.inbox.clear()
                     for at, _, text in sorted(lines, key=lambda line: line[:2]):
                         self.out(f"[{_clock(at)}] {text}")
                 for bot in self.bots:  # the last messages: ADLs of the final step

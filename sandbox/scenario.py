@@ -143,6 +143,7 @@ class BotSpec(msgspec.Struct, forbid_unknown_fields=True):
     leverage: int | list[int] = 10
     slices: int = 5
     on_adl: str = "stand_down"
+    options: dict[str, Any] = {}  # more of the bot's own parameters (bots.samples)
 
 
 class EventSpec(msgspec.Struct, forbid_unknown_fields=True):
@@ -377,10 +378,15 @@ def make_bots(s: Scenario, seed: int | None = None) -> list:
     for spec in s.bots:
         levers = spec.leverage if isinstance(spec.leverage, list) else [spec.leverage]
         for name, i in bot_names(spec):
-            kw = {"coin": spec.coin, "side": spec.side, "notional": spec.notional,
-                  "leverage": levers[i % len(levers)], "slices": spec.slices}  # fmt: skip
+            kw: dict[str, Any] = {"coin": spec.coin}
+            if spec.kind in ("whale", "adl_aware"):
+                kw |= {"side": spec.side, "notional": spec.notional,
+                       "leverage": levers[i % len(levers)], "slices": spec.slices}  # fmt: skip
             if spec.kind == "adl_aware":
                 kw["on_adl"] = spec.on_adl
+            if spec.kind == "noise":
+                kw["seed"] = seed * 1_000 + len(out)
+            kw |= spec.options
             out.append(KINDS[spec.kind](name, wallet_key(seed, name), **kw))
     return out
 

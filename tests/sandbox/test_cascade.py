@@ -60,7 +60,7 @@ def test_adl_closes_profitable_shorts_in_the_policys_order(cascade):
     noticed = [line for line in report.said if "noticed its ADL" in line]
     assert len(noticed) == len(report.adl_fills) >= 4
     for fills in report.adl_fills.values():
-        assert all(f["dir"] == "Auto-Deleveraging" and Decimal(f["closedPnl"]) > 0 for f in fills)
+        assert all(f.is_adl and Decimal(f.closedPnl) > 0 for f in fills)
 
 
 def test_invariants_held_after_every_command_and_money_is_conserved(cascade):
