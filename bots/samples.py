@@ -25,6 +25,8 @@ BPS = Decimal(10_000)
 
 
 class MarketMaker(Bot):
+    """Quotes levels a side around the mid, skewed against its inventory."""
+
     kind = "market_maker"
 
     def __init__(self, name: str, key, *, coin: str = "BTC", levels: int = 3,
@@ -70,6 +72,8 @@ class MarketMaker(Bot):
 
 
 class Momentum(Bot):
+    """Follows a move of the mid over the last turns with IOC orders."""
+
     kind = "momentum"
 
     def __init__(self, name: str, key, *, coin: str = "BTC", lookback: int = 5,
@@ -107,6 +111,8 @@ class Momentum(Bot):
 
 
 class Whale(Bot):
+    """Builds a leveraged position in slices, then holds it."""
+
     kind = "whale"
 
     def __init__(self, name: str, key, *, coin: str = "BTC", side: str = "long",
@@ -154,6 +160,8 @@ class Whale(Bot):
 
 
 class AdlAware(Whale):
+    """A whale that notices its ADL and stands down or re-hedges."""
+
     kind = "adl_aware"
 
     def __init__(self, name: str, key, *, on_adl: str = "stand_down", **kw) -> None:
@@ -185,6 +193,8 @@ class AdlAware(Whale):
 
 
 class Noise(Bot):
+    """Random small orders around the mid, seeded, for load."""
+
     kind = "noise"
 
     def __init__(self, name: str, key, *, coin: str = "BTC", seed: int = 0,
