@@ -152,6 +152,14 @@ class Bot:
         mid = (await self.client.mids()).get(coin)
         return Decimal(mid) if mid is not None else None
 
+    async def mark(self, coin: str) -> Decimal | None:
+        """The venue's mark price of `coin`."""
+        meta, ctxs = await self.client.info({"type": "metaAndAssetCtxs"})
+        for asset, ctx in zip(meta["universe"], ctxs, strict=False):
+            if asset["name"] == coin:
+                return Decimal(ctx["markPx"]) if ctx.get("markPx") else None
+        return None
+
     async def cancel_all(self, coin: str | None = None) -> None:
         orders = await self.client.open_orders()
         await self.client.cancel_many(

@@ -45,11 +45,7 @@ class MarketMaker(Bot):
         return -ratio * self.skew_bps
 
     async def on_timer(self, now_ms: int) -> None:
-        book = self.books.get(self.coin)
-        if book is None or not book.levels[0] or not book.levels[1]:
-            mid = await self.mid(self.coin)
-        else:
-            mid = (Decimal(book.levels[0][0].px) + Decimal(book.levels[1][0].px)) / 2
+        mid = await self.mark(self.coin)  # where the venue marks it: quotes center there
         if mid is None:
             return
         position = await self.position(self.coin)
@@ -132,7 +128,8 @@ class Whale(Bot):
 
     @property
     def building(self) -> bool:
-        return self.built < self.target and self.sent < 2 * self.slices
+        """Until 99% of the target is on (sizes round down), in at most twice the slices."""
+        return self.built < self.target * Decimal("0.99") and self.sent < 2 * self.slices
 
     async def on_timer(self, now_ms: int) -> None:
         if self.active and self.building:
