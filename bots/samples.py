@@ -24,6 +24,23 @@ SLIPPAGE = Decimal("0.01")  # how far past the mid an IOC may fill
 BPS = Decimal(10_000)
 
 
+def ladder(center: Decimal, sz_decimals: int, *, levels: int, spread_bps: int, step_bps: int,
+           level_usdc: Decimal) -> list[tuple[bool, Decimal, Decimal]]:  # fmt: skip
+    """A market maker's quotes around `center`: (is_buy, px, sz) for `levels` bids and asks,
+    the first `spread_bps` away, then every `step_bps`, each about `level_usdc` of notional;
+    valid prices and sizes for a coin of `sz_decimals`. The sandbox's own background
+    liquidity (`sandbox.liquidity`) quotes with it too."""
+    quotes = []
+    for k in range(levels):
+        off = Decimal(spread_bps + k * step_bps) / BPS
+        for is_buy, px in ((True, center * (1 - off)), (False, center * (1 + off))):
+            px = round_price(px, sz_decimals, up=not is_buy)
+            sz = round_size(level_usdc / px, sz_decimals) if px > 0 else Decimal(0)
+            if sz > 0:
+                quotes.append((is_buy, px, sz))
+    return quotes
+
+
 class MarketMaker(Bot):
     """Quotes levels a side around the mid, skewed against its inventory."""
 
@@ -52,16 +69,12 @@ class MarketMaker(Bot):
         if self.quoted == (mid, position):
             return
         await self.cancel_all(self.coin)
-        decimals = self.client.sz_decimals[self.coin]
         center = mid * (1 + self.skew(position, mid) / BPS)
-        wires = []
-        for k in range(self.levels):
-            off = Decimal(self.spread_bps + k * self.step_bps) / BPS
-            for is_buy, px in ((True, center * (1 - off)), (False, center * (1 + off))):
-                px = round_price(px, decimals, up=not is_buy)
-                sz = round_size(self.level_usdc / px, decimals)
-                if sz > 0:
-                    wires.append(self.client.order_wire(self.coin, is_buy, sz, px, tif="Alo"))
+        quotes = ladder(center, self.client.sz_decimals[self.coin], levels=self.levels,
+                        spread_bps=self.spread_bps, step_bps=self.step_bps,
+                        level_usdc=self.level_usdc)  # fmt: skip
+        wires = [self.client.order_wire(self.coin, is_buy, sz, px, tif="Alo")
+                 for is_buy, px, sz in quotes]  # fmt: skip
         if wires:
             await self.client.orders(wires)
         self.quoted = (mid, position)

@@ -4,16 +4,19 @@ sandbox has a live book. Scenarios and the control plane pull their quotes and r
 A maker is an ordinary account (its address is derived from its name; funded at start):
 every `requote_ms` it replaces, per coin, its quotes when the oracle has moved or a quote
 has filled: `levels` bids and asks, the first `spread_bps` from the oracle, then every
-`step_bps`, each of about `level_usdc` notional. Its fills are real trades, its position is
+`step_bps`, each of about `level_usdc` notional: the quotes of the `market_maker` sample
+bot (`bots.samples.ladder`), driven in-process on the venue's timeline rather than over a
+socket, so that virtual time stays deterministic and the control plane can pull them. Its fills are real trades, its position is
 real risk: it can be liquidated or ADL'd like anyone.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from bots.samples import ladder
 from sandbox.core import commands as cmd
 from sandbox.core.units import USDC
-
-BPS = 10_000
 
 
 def maker_address(name: str) -> str:
@@ -98,15 +101,12 @@ class MarketMaker:
                 continue  # nothing moved, nothing filled
             self._cancel_all(asset)
             units = inst.units
-            specs = []
-            for k in range(self.levels):
-                off = self.spread_bps + k * self.step_bps
-                bid = units.round_px(oracle * (BPS - off), BPS, up=False)
-                ask = units.round_px(oracle * (BPS + off), BPS, up=True)
-                for is_buy, px in ((True, bid), (False, ask)):
-                    sz = self.level_usdc * USDC // px  # px ticks * sz lots = micro-USDC
-                    if sz > 0:
-                        specs.append(cmd.OrderSpec(asset, is_buy, px, sz))
+            center = Decimal(oracle) / units.px_one
+            quotes = ladder(center, inst.sz_decimals, levels=self.levels,
+                            spread_bps=self.spread_bps, step_bps=self.step_bps,
+                            level_usdc=Decimal(self.level_usdc))  # fmt: skip
+            specs = [cmd.OrderSpec(asset, is_buy, units.parse_px(format(px, "f")),
+                                   units.parse_sz(format(sz, "f"))) for is_buy, px, sz in quotes]  # fmt: skip
             if specs:
                 self.venue.apply(cmd.PlaceOrders(self.address, tuple(specs)))
             self.quoted[asset] = (oracle, self._resting(asset))
