@@ -3,7 +3,9 @@
 1. Snapshot and restore of a venue with N funded accounts (1,000 of them holding BTC
    positions), a market maker quoting 5 levels a side on four coins, an hour of virtual
    time behind it. Median of 7.
-2. The built-in `cascade`, served on a port, its 21 bots on real websockets, played as fast
+2. The pytest fixture's sandbox (`sandbox.testing.Sandbox`): from nothing to serving, and
+   the docs' example test (tests/examples/test_adl_handling.py) with it. Median of 10.
+3. The built-in `cascade`, served on a port, its 21 bots on real websockets, played as fast
    as the CPU allows (`python -m sandbox scenario run cascade`): wall time, median of 3.
 
     python bench/sandbox_ops.py [--accounts N] [--no-write]
@@ -13,10 +15,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import pathlib
 import statistics
+import sys
 import time
 
 from _report import write_section
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # for tests.examples
 
 from sandbox.core import commands as cmd
 from sandbox.liquidity import MarketMaker
@@ -24,6 +30,10 @@ from sandbox.play import run
 from sandbox.pricefeed import RandomWalk
 from sandbox.server.config import ServerConfig
 from sandbox.server.venue import Venue
+from sandbox.testing import Sandbox
+from tests.examples.test_adl_handling import (
+    test_the_bot_stands_down_when_its_short_is_auto_deleveraged,
+)
 
 PRICES = {"BTC": 60_000, "ETH": 3_000, "SOL": 150, "kPEPE": 0.012}
 
@@ -74,6 +84,18 @@ def main() -> None:
 
     small_snap, small_restore = snapshot_and_restore(100)
     snap_ms, restore_ms = snapshot_and_restore(args.accounts)
+    ready, example = [], []
+    for _ in range(10):
+        t = time.perf_counter()
+        sandbox = Sandbox().start()
+        ready.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        test_the_bot_stands_down_when_its_short_is_auto_deleveraged(
+            sandbox, sandbox.wallet("100000")
+        )
+        example.append(time.perf_counter() - t + ready[-1])
+        sandbox.stop()
+    ready_ms, example_ms = statistics.median(ready) * 1e3, statistics.median(example) * 1e3
     walls = []
     for _ in range(3):
         t = time.perf_counter()
@@ -81,6 +103,7 @@ def main() -> None:
         walls.append(time.perf_counter() - t)
     wall = statistics.median(walls)
     print(f"snapshot {snap_ms:.0f} ms, restore {restore_ms:.0f} ms ({args.accounts} accounts); "
+          f"fixture ready {ready_ms:.1f} ms, example test {example_ms:.0f} ms; "
           f"cascade {wall:.2f} s")  # fmt: skip
     if args.no_write:
         return
@@ -93,6 +116,8 @@ def main() -> None:
 | restore of it (and publishing the restored state) | **{small_restore:.1f} ms** |
 | snapshot of a venue with {args.accounts:,} accounts (1,000 with positions) | **{snap_ms:.0f} ms** |
 | restore of it | **{restore_ms:.0f} ms** |
+| the pytest fixture's sandbox, from nothing to serving (target <= 200 ms) | **{ready_ms:.1f} ms** |
+| the docs' example test (docs/testing-adl.md), fixture included (target < 1 s) | **{example_ms:.0f} ms** |
 | `scenario run cascade`: 4 minutes of market, 21 bots on websockets, served and played | **{wall:.2f} s** wall |
 
 A snapshot is the venue's state pickled (the connections, the wall clock and the

@@ -218,6 +218,19 @@ class Sandbox:
         self._watches.append(watch)
         return watch
 
+    def subscribed(self, user: str, channel: str = "userEvents") -> bool:
+        """Does someone listen to `user`'s `channel` (userEvents, userFills, orderUpdates,
+        ...) on a websocket now?"""
+        key = (channel, user.lower())
+        return self.thread.call(lambda: bool(self.venue.hub.subscribers.get(key)))
+
+    def wait_subscribed(self, user: str, channel: str = "userEvents", timeout: float = 5.0) -> None:
+        """Wait until a client (your bot) listens to `user`'s `channel`: what happens after
+        this reaches it. A bot that subscribes in the background (the SDK's `Info` does)
+        would otherwise miss what a test makes happen at once."""
+        self.wait_for(lambda: self.subscribed(user, channel), timeout, advance_ms=0,
+                      what=f"a subscription to {channel} of {user}")  # fmt: skip
+
     def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0, *,
                  advance_ms: int = 100, what: str = "the condition") -> Any:  # fmt: skip
         """Poll `predicate()` until it is truthy, letting `advance_ms` of virtual time pass
@@ -247,6 +260,9 @@ class Watch:
         for kind in ("userEvents", "orderUpdates"):
             self._ws.send(json.dumps({"method": "subscribe",
                                       "subscription": {"type": kind, "user": user}}))  # fmt: skip
+        acks = 0
+        while acks < 2:  # both answered: whatever happens from now on is heard
+            acks += '"subscriptionResponse"' in self._ws.recv(timeout=10)
         self._thread = threading.Thread(target=self._read, daemon=True, name="sandbox-watch")
         self._thread.start()
 

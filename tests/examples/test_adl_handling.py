@@ -42,6 +42,7 @@ class ShortBot:
 def test_the_bot_stands_down_when_its_short_is_auto_deleveraged(adl_sandbox, funded_wallet):
     bot = ShortBot(adl_sandbox.url, funded_wallet.key)
     try:
+        adl_sandbox.wait_subscribed(funded_wallet.address)  # its websocket listens
         bot.open_short("ETH", 2.0)
         bot.exchange.order("ETH", True, 0.5, 2500.0, {"limit": {"tif": "Gtc"}})  # take profit
         adl_sandbox.set_price("ETH", "2700")  # the short is now in profit
