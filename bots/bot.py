@@ -166,9 +166,12 @@ class Bot:
             [(o["coin"], o["oid"]) for o in orders if coin is None or o["coin"] == coin]
         )
 
-    async def ioc(self, coin: str, is_buy: bool, sz: Decimal, slippage: Decimal) -> Decimal:
-        """A market-style IOC up to `slippage` past the mid; the size filled."""
-        mid = await self.mid(coin)
+    async def ioc(self, coin: str, is_buy: bool, sz: Decimal, slippage: Decimal,
+                  mid: Decimal | None = None) -> Decimal:  # fmt: skip
+        """A market-style IOC up to `slippage` past the mid (`mid`, when the caller has just
+        read it); the size filled."""
+        if mid is None:
+            mid = await self.mid(coin)
         decimals = self.client.sz_decimals[coin]
         sz = round_size(sz, decimals)
         if mid is None or sz <= 0:

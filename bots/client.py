@@ -79,8 +79,11 @@ class Client:
 
     # -- the connection ----------------------------------------------------------------------
 
+    async def _open(self):
+        return await websockets.connect(self.ws_url, max_size=2**24, compression=None)
+
     async def connect(self) -> Client:
-        self._ws = await websockets.connect(self.ws_url, max_size=2**24, compression=None)
+        self._ws = await self._open()
         self._reader = asyncio.create_task(self._read())
         meta = await self.info({"type": "meta"})
         self._assets = {u["name"]: i for i, u in enumerate(meta["universe"])}
@@ -144,8 +147,7 @@ class Client:
         while not self._closing:
             attempts += 1
             try:
-                self._ws = await websockets.connect(self.ws_url, max_size=2**24,
-                                                    compression=None)  # fmt: skip
+                self._ws = await self._open()
                 for subscription in self._subscriptions:
                     await self._ws.send(_encode({"method": "subscribe",
                                                  "subscription": subscription}))  # fmt: skip

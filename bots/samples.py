@@ -50,7 +50,7 @@ class MarketMaker(Bot):
                  spread_bps: int = 10, step_bps: int = 10, level_usdc: str = "20000",
                  max_position_usdc: str = "200000", skew_bps: int = 20) -> None:  # fmt: skip
         super().__init__(name, key)
-        self.coin, self.coins = coin, (coin,)
+        self.coin = coin
         self.levels, self.spread_bps, self.step_bps = levels, spread_bps, step_bps
         self.level_usdc, self.max_position = Decimal(level_usdc), Decimal(max_position_usdc)
         self.skew_bps = skew_bps
@@ -112,7 +112,7 @@ class Momentum(Bot):
             else (-position * mid >= self.max_position)
         ):
             return
-        filled = await self.ioc(self.coin, is_buy, self.order_usdc / mid, SLIPPAGE)
+        filled = await self.ioc(self.coin, is_buy, self.order_usdc / mid, SLIPPAGE, mid)
         if filled:
             self.say(f"{'bought' if is_buy else 'sold'} {filled} {self.coin} on a "
                      f"{move * 100:+.2f}% move")  # fmt: skip
@@ -154,7 +154,7 @@ class Whale(Bot):
         if mid is None:
             return
         notional = min(self.target / self.slices, self.target - self.built)
-        filled = await self.ioc(self.coin, self.is_buy, notional / mid, SLIPPAGE)
+        filled = await self.ioc(self.coin, self.is_buy, notional / mid, SLIPPAGE, mid)
         self.sent += 1
         self.built += filled * mid
         if not self.building:
@@ -228,7 +228,7 @@ class Noise(Bot):
             is_buy = position < 0  # back towards flat
         decimals = self.client.sz_decimals[self.coin]
         if self.random.random() < 0.5:
-            await self.ioc(self.coin, is_buy, self.order_usdc / mid, SLIPPAGE)
+            await self.ioc(self.coin, is_buy, self.order_usdc / mid, SLIPPAGE, mid)
         else:
             away = Decimal(self.random.randint(5, 50)) / BPS
             px = round_price(mid * (1 - away if is_buy else 1 + away), decimals, up=not is_buy)

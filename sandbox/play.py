@@ -24,10 +24,9 @@ import msgspec
 
 from bots.client import Client
 from bots.events import Fill, Raw
-from protocol import signing
 from sandbox.core.config import LIQUIDATOR_VAULT
 from sandbox.liquidity import maker_address
-from sandbox.scenario import Scenario, bot_names, describe, duration_ms, make_bots, wallet_key
+from sandbox.scenario import Scenario, describe, duration_ms, make_bots, wallet_key, wallets
 
 
 class Report(msgspec.Struct):
@@ -65,8 +64,6 @@ class Player:
         self.bots = make_bots(scenario, self.seed)
         self.speed = speed  # virtual seconds per wall second; 0: as fast as the CPU allows
         self.names = self._names()
-        self.steps: list[dict] = []
-        self.vault_low: Decimal | None = None
         self.said: list[str] = []
 
     def _names(self) -> dict[str, str]:
@@ -74,11 +71,7 @@ class Player:
         names = {LIQUIDATOR_VAULT: "the vault"}
         for maker in s.makers:
             names[maker_address(maker.name)] = maker.name
-        for account in s.accounts:
-            names[signing.address_of(wallet_key(self.seed, account.name))] = account.name
-        for spec in s.bots:
-            for name, _ in bot_names(spec):
-                names[signing.address_of(wallet_key(self.seed, name))] = name
+        names.update({address: name for name, address in wallets(s, self.seed).items()})
         return names
 
     def name(self, address: str) -> str:
@@ -98,7 +91,6 @@ class Player:
             clock = await self._control(http, "GET", "/sandbox/clock")
             if clock["mode"] != "virtual":
                 raise RuntimeError("a scenario plays in virtual time")
-            start = s.start_ms
             narrator = await Client(self.url, wallet_key(self.seed, "narrator")).connect()
             await narrator.subscribe({"type": "sandboxWaterfall"})
             try:
@@ -111,36 +103,15 @@ class Player:
                 loop = asyncio.get_running_loop()
                 began = loop.time()
                 events = sorted(s.events, key=lambda e: duration_ms(e.at))
-                t, step = 0, s.step_ms
+                t = 0
                 while t < s.duration_ms:
-                    for bot in self.bots:
-                        await bot.turn(start + t)
-                        for line in bot.said:
-                            self.out(f"[{_clock(t)}] {line}")
-                        self.said.extend(bot.said)
-                        bot.said.clear()
+                    await self._turns(t)
                     if self.speed > 0:  # paced for a reader
                         await asyncio.sleep(max(0.0, began + t / 1000 / self.speed - loop.time()))
-                    await self._control(http, "POST", "/sandbox/clock/advance", {"ms": step})
-                    t += step
-                    lines: list[tuple[int, int, str]] = []  # (time, 0 event | 1 step, text)
-                    while events and duration_ms(events[0].at) <= t:
-                        event = events.pop(0)
-                        if describe(event):
-                            lines.append((duration_ms(event.at), 0, describe(event)))
-                    await narrator.sync()
-                    for event in narrator.take():
-                        if isinstance(event, Raw) and event.channel == "sandboxWaterfall":
-                            for record in event.data["steps"]:
-                                lines.append((record["time"] - start, 1, self._narrate(record)))
-                    for at, _, text in sorted(lines, key=lambda line: line[:2]):
-                        self.out(f"[{_clock(at)}] {text}")
-                for bot in self.bots:  # the last messages: ADLs of the final step
-                    await bot.turn(start + t)
-                    self.said.extend(bot.said)
-                    for line in bot.said:
-                        self.out(f"[{_clock(t)}] {line}")
-                    bot.said.clear()
+                    await self._control(http, "POST", "/sandbox/clock/advance", {"ms": s.step_ms})
+                    t += s.step_ms
+                    await self._narrate_step(t, events, narrator)
+                await self._turns(t)  # the last messages: ADLs of the final step
                 vault = await self._control(http, "GET", "/sandbox/vault")
                 invariants = await self._control(http, "GET", "/sandbox/invariants")
                 audit = await self._control(http, "GET", "/sandbox/audit")
@@ -151,17 +122,40 @@ class Player:
         steps = audit["steps"]
         adl_policy = next((st["policy"] for st in steps if st["stage"] == "adl"), "")
         adl_fills = {bot.name: bot.adl_fills for bot in self.bots if bot.adl_fills}
-        low = self.vault_low if self.vault_low is not None else Decimal(vault["capital"])
+        low = min((Decimal(st["vaultAfter"]) for st in steps), default=Decimal(vault["capital"]))
         return Report(s.name, adl_policy, steps, adl_fills, vault, str(low), invariants,
                       self.said)  # fmt: skip
+
+    async def _turns(self, t: int) -> None:
+        """Every bot's turn at `t` ms into the run, and what they said."""
+        for bot in self.bots:
+            await bot.turn(self.scenario.start_ms + t)
+            for line in bot.said:
+                self.out(f"[{_clock(t)}] {line}")
+            self.said.extend(bot.said)
+            bot.said.clear()
+
+    async def _narrate_step(self, t: int, events: list, narrator: Client) -> None:
+        """The scenario's events and the waterfall's steps up to `t`, in time order (an
+        event before the steps it caused)."""
+        lines: list[tuple[int, int, str]] = []  # (time, 0 event | 1 step, text)
+        while events and duration_ms(events[0].at) <= t:
+            event = events.pop(0)
+            text = describe(event)
+            if text:
+                lines.append((duration_ms(event.at), 0, text))
+        await narrator.sync()
+        start = self.scenario.start_ms
+        for event in narrator.take():
+            if isinstance(event, Raw) and event.channel == "sandboxWaterfall":
+                for record in event.data["steps"]:
+                    lines.append((record["time"] - start, 1, self._narrate(record)))
+        for at, _, text in sorted(lines, key=lambda line: line[:2]):
+            self.out(f"[{_clock(at)}] {text}")
 
     # -- narration -----------------------------------------------------------------------------
 
     def _narrate(self, record: dict) -> str:
-        self.steps.append(record)
-        after = Decimal(record["vaultAfter"])
-        if self.vault_low is None or after < self.vault_low:
-            self.vault_low = after
         who, coin, stage = self.name(record["user"]), record["coin"], record["stage"]
         side = "long" if not record["szi"].startswith("-") else "short"
         held = record["szi"].lstrip("-")
@@ -237,7 +231,8 @@ async def run(name_or_path: str, *, policy: str | None = None, seed: int | None 
               out: Callable[[str], None] | None = None) -> Report:  # fmt: skip
     """Serve the scenario's venue on `host:port` (0: a free port), play it with its bots over
     real sockets, narrate it to `out` and end with the summary."""
-    from sandbox.scenario import build, load
+    from sandbox.scenario import load
+    from sandbox.scenario_venue import build
     from sandbox.server.app import serve
     from sandbox.server.config import ServerConfig
 

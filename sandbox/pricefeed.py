@@ -180,7 +180,6 @@ class Oracle:
         self.paths: dict[str, Path] = {}
         self.scale: dict[str, float] = {}
         self.shocks: dict[str, list[Shock]] = {}
-        self.last: dict[str, int] = {}
 
     def set_path(self, coin: str, path: Path, now: int) -> None:
         self._known(coin)
@@ -223,7 +222,7 @@ class Oracle:
             for s in [s for s in self.shocks[coin] if s.start_ms + s.duration_ms <= now]:
                 self.scale[coin] *= 1.0 + s.pct / 100  # done: part of the level now
                 self.shocks[coin].remove(s)
-            prices[coin] = self.last[coin] = self.price(coin, now)
+            prices[coin] = self.price(coin, now)
         if prices:
             self.post(prices)
         return prices

@@ -1,9 +1,9 @@
 """Scenarios: a market, its accounts and bots, a price path and timed events, in a TOML file.
 
     scenario = load("cascade")            # a built-in name, or a path to a .toml file
-    venue = build(scenario)               # a Venue in virtual time, set up and scheduled
+    venue = build(scenario)               # sandbox.scenario_venue: a Venue in virtual time
 
-`build` sets up everything that lives in the venue: the exchange's configuration (ADL
+`sandbox.scenario_venue.build` sets up everything that lives in the venue: the exchange's configuration (ADL
 policy, the vault's capital and loss threshold, ...), each market's oracle path, the
 market makers, funded accounts with their opening positions, the bots' funded wallets, and
 the timed events, scheduled on the venue's timeline. The bots themselves connect over the
@@ -69,16 +69,12 @@ import msgspec
 
 from protocol import signing
 from protocol.numbers import to_scaled
-from sandbox.core import commands as cmd
-from sandbox.core import events as ev
 from sandbox.core.config import ExchangeConfig
+from sandbox.core.instruments import DEFAULT_INSTRUMENTS
 from sandbox.core.units import parse_usdc
-from sandbox.liquidity import MarketMaker
-from sandbox.pricefeed import Constant, RandomWalk, Replay, Scripted
-from sandbox.server.config import ServerConfig
-from sandbox.server.venue import Venue
 
 BUILT_IN = ("calm", "cascade")
+_SZ_DECIMALS = {spec.name: spec.sz_decimals for spec in DEFAULT_INSTRUMENTS}
 EVENTS = (
     "pull_liquidity", "restore_liquidity", "set_price", "shock", "pause", "resume",
     "liquidate", "adl", "deposit", "note",
@@ -245,14 +241,13 @@ def check(s: Scenario) -> None:
     """Everything `build` will need, checked up front with a clear message."""
     from bots.samples import KINDS
 
-    coins = ExchangeConfig().instruments
-    known = {spec.name for spec in coins}
+    known = set(_SZ_DECIMALS)
     for coin, market in s.markets.items():
         if coin not in known:
             raise ScenarioError(f"markets.{coin}: no such coin (coins: {', '.join(sorted(known))})")
         if market.feed not in ("constant", "walk", "path", "replay"):
             raise ScenarioError(f"markets.{coin}.feed: constant, walk, path or replay")
-        _positive(market.price, f"markets.{coin}.price")
+        positive(market.price, f"markets.{coin}.price")
         if market.feed == "replay" and not market.csv:
             raise ScenarioError(f'markets.{coin}: feed = "replay" needs csv')
     for field in s.exchange:
@@ -272,7 +267,7 @@ def check(s: Scenario) -> None:
     accounts = set()
     for account in s.accounts:
         accounts.add(account.name)
-        _amount(account.usdc, f"accounts {account.name}: usdc")
+        usdc_amount(account.usdc, f"accounts {account.name}: usdc")
         for pos in account.positions:
             if pos.coin not in s.markets:
                 raise ScenarioError(f"accounts {account.name}: {pos.coin} is not among the markets")
@@ -308,11 +303,11 @@ def check(s: Scenario) -> None:
             if coin not in s.markets:
                 raise ScenarioError(f"{where}: {coin} is not among the markets")
         if event.do == "adl" and event.sz is not None:
-            _size(event.coin, event.sz, f"{where}: sz")
+            coin_size(event.coin, event.sz, f"{where}: sz")
         if event.px is not None:
-            _positive(event.px, f"{where}: px")
+            positive(event.px, f"{where}: px")
         if event.usdc is not None:
-            _amount(event.usdc, f"{where}: usdc")
+            usdc_amount(event.usdc, f"{where}: usdc")
         if event.stage not in ("market", "backstop"):
             raise ScenarioError(f'{where}: stage must be "market" or "backstop"')
         for maker in event.makers or ():
@@ -320,15 +315,15 @@ def check(s: Scenario) -> None:
                 raise ScenarioError(f"{where}: no market maker {maker!r}")
 
 
-def _size(coin: str, text: str, where: str) -> int:
-    inst = next(i for i in ExchangeConfig().instruments if i.name == coin)
+def coin_size(coin: str, text: str, where: str) -> int:
+    """A size of `coin` in lots."""
     try:
-        return to_scaled(text, inst.sz_decimals)
+        return to_scaled(text, _SZ_DECIMALS[coin])
     except ValueError:
         raise ScenarioError(f"{where} {text!r} is not a size of {coin}") from None
 
 
-def _positive(text: str, where: str) -> float:
+def positive(text: str, where: str) -> float:
     try:
         value = float(text)
     except ValueError:
@@ -338,7 +333,7 @@ def _positive(text: str, where: str) -> float:
     return value
 
 
-def _amount(text: str, where: str) -> int:
+def usdc_amount(text: str, where: str) -> int:
     try:
         return parse_usdc(str(text))
     except ValueError:
@@ -349,7 +344,7 @@ def exchange_config(s: Scenario, policy: str | None = None) -> ExchangeConfig:
     fields = dict(s.exchange)
     for field in _EXCHANGE_USDC:
         if field in fields:
-            fields[field] = _amount(fields[field], f"exchange.{field}")
+            fields[field] = usdc_amount(fields[field], f"exchange.{field}")
     if policy is not None:
         fields["adl_policy"] = policy
     try:
@@ -368,6 +363,13 @@ def bot_names(bot: BotSpec) -> list[tuple[str, int]]:
 def wallet_key(seed: int, name: str) -> bytes:
     """The private key of a scenario's account or bot: fixed by the seed and the name."""
     return signing.keccak(f"adl-sandbox scenario {seed} {name}".encode())
+
+
+def wallets(s: Scenario, seed: int | None = None) -> dict[str, str]:
+    """The address of every account and bot of the scenario, by name."""
+    seed = s.seed if seed is None else seed
+    names = [a.name for a in s.accounts] + [n for b in s.bots for n, _ in bot_names(b)]
+    return {name: signing.address_of(wallet_key(seed, name)) for name in names}
 
 
 def make_bots(s: Scenario, seed: int | None = None) -> list:
@@ -389,163 +391,6 @@ def make_bots(s: Scenario, seed: int | None = None) -> list:
             kw |= spec.options
             out.append(KINDS[spec.kind](name, wallet_key(seed, name), **kw))
     return out
-
-
-# -- building --------------------------------------------------------------------------------
-
-
-def build(s: Scenario, *, seed: int | None = None, policy: str | None = None,
-          server: ServerConfig | None = None) -> Venue:  # fmt: skip
-    """A venue in virtual time with everything the scenario declares set up and scheduled.
-    `server` gives the rest of the server's configuration (host, port, ...)."""
-    seed = s.seed if seed is None else seed
-    base = server if server is not None else ServerConfig()
-    config = msgspec.structs.replace(
-        base, time="virtual", start_ms=s.start_ms, exchange=exchange_config(s, policy)
-    )
-    venue = Venue(config)
-    now = venue.now()
-    here = FilePath(s.source).parent if s.source and not s.source.startswith("built-in") else None
-    for i, (coin, market) in enumerate(s.markets.items()):
-        venue.oracle.set_path(coin, _path(market, coin, seed * 1_000 + i, here), now)
-    venue.oracle.tick(now)
-
-    makers = {}
-    for spec in s.makers:
-        maker = MarketMaker(
-            venue, spec.name, tuple(spec.coins or s.markets), levels=spec.levels,
-            spread_bps=spec.spread_bps, step_bps=spec.step_bps,
-            level_usdc=_amount(spec.level_usdc, "level_usdc") // 1_000_000,
-            requote_ms=duration_ms(spec.requote),
-            capital_usdc=_amount(spec.capital, "capital") // 1_000_000,
-        )  # fmt: skip
-        maker.fund()
-        makers[spec.name] = maker
-        venue.liquidity.makers.append(maker)
-
-    addresses: dict[str, str] = {}
-    for account in s.accounts:
-        address = signing.address_of(wallet_key(seed, account.name))
-        addresses[account.name] = address
-        usdc = _amount(account.usdc, f"accounts {account.name}: usdc")
-        if usdc:
-            venue.apply(cmd.Deposit(address, usdc))
-        for pos in account.positions:  # against the first market maker
-            _open(venue, makers[s.makers[0].name].address, address, pos, f"accounts {account.name}")
-    for spec in s.bots:
-        usdc = _amount(spec.usdc, f"bots {spec.name}: usdc")
-        for name, _ in bot_names(spec):
-            address = signing.address_of(wallet_key(seed, name))
-            addresses[name] = address
-            if usdc:
-                venue.apply(cmd.Deposit(address, usdc))
-    venue.liquidity.start()
-    for event in s.events:
-        venue.timeline.at(s.start_ms + duration_ms(event.at),
-                          _Event(venue, event, makers, addresses))  # fmt: skip
-    venue.flush()
-    return venue
-
-
-def _path(market: Market, coin: str, seed: int, here: FilePath | None):
-    px = _positive(market.price, f"markets.{coin}.price")
-    if market.feed == "constant":
-        return Constant(px)
-    if market.feed == "walk":
-        return RandomWalk(px, market.volatility, seed=seed)
-    if market.feed == "replay":
-        csv = FilePath(market.csv)
-        if not csv.is_absolute() and here is not None:
-            csv = here / csv
-        try:
-            return Replay.from_csv(csv)
-        except (OSError, ValueError) as exc:
-            raise ScenarioError(f"markets.{coin}.csv: {exc}") from None
-    segments = []
-    for segment in market.path:
-        if not segment or segment[0] not in ("hold", "ramp", "gap"):
-            raise ScenarioError(f"markets.{coin}.path: segments are hold, ramp or gap: {segment}")
-        try:
-            if segment[0] == "hold":
-                segments.append(("hold", duration_ms(segment[1])))
-            elif segment[0] == "ramp":
-                segments.append(("ramp", duration_ms(segment[1]), float(segment[2])))
-            else:
-                segments.append(("gap", float(segment[1])))
-        except (IndexError, ValueError) as exc:
-            raise ScenarioError(f"markets.{coin}.path: {segment}: {exc}") from None
-    try:
-        return Scripted(px, segments)
-    except ValueError as exc:
-        raise ScenarioError(f"markets.{coin}.path: {exc}") from None
-
-
-def _open(venue: Venue, counterparty: str, address: str, pos: PositionSpec, where: str) -> None:
-    """Open `pos` for `address` at the oracle price, against `counterparty`."""
-    ex = venue.exchange
-    inst = ex.by_name[pos.coin]
-    size = _size(pos.coin, pos.size.lstrip("-"), f"{where}: {pos.coin} size")
-    if not size:
-        return
-    is_buy = not pos.size.startswith("-")
-    if pos.leverage is not None or not pos.cross:
-        leverage = pos.leverage or ex._default_leverage[inst.asset]
-        _ok(venue, cmd.UpdateLeverage(address, inst.asset, pos.cross, leverage), where)
-    px = ex.oracles[inst.asset]
-    _ok(venue, cmd.PlaceOrders(counterparty, (cmd.OrderSpec(inst.asset, not is_buy, px, size),)),
-        where)  # fmt: skip
-    events = venue.apply(
-        cmd.PlaceOrders(address, (cmd.OrderSpec(inst.asset, is_buy, px, size, tif="Ioc"),))
-    )
-    result = next(e for e in events if isinstance(e, ev.ActionResult))
-    status = result.statuses[0] if result.statuses else None
-    if not isinstance(status, ev.Filled):
-        text = getattr(status, "text", None) or result.error
-        raise ScenarioError(f"{where}: cannot open {pos.size} {pos.coin}: {text}")
-
-
-def _ok(venue: Venue, command, where: str) -> None:
-    for event in venue.apply(command):
-        if not isinstance(event, ev.ActionResult):
-            continue
-        if event.kind == "err":
-            raise ScenarioError(f"{where}: {event.error}")
-        for status in event.statuses:
-            if isinstance(status, ev.Error):
-                raise ScenarioError(f"{where}: {status.text}")
-
-
-class _Event:
-    """A scheduled event: a plain object (not a closure), so that snapshots can copy it."""
-
-    def __init__(self, venue: Venue, event: EventSpec, makers: dict, addresses: dict) -> None:
-        self.venue, self.event, self.makers, self.addresses = venue, event, makers, addresses
-
-    def __call__(self) -> None:
-        venue, event = self.venue, self.event
-        ex = venue.exchange
-        kind = event.do
-        makers = [self.makers[m] for m in event.makers] if event.makers else None
-        if kind in ("pull_liquidity", "restore_liquidity"):
-            for maker in makers if makers is not None else venue.liquidity.makers:
-                maker.pull() if kind == "pull_liquidity" else maker.restore()
-        elif kind == "set_price":
-            venue.oracle.set_price(event.coin, float(event.px), venue.now())
-        elif kind == "shock":
-            venue.oracle.shock(event.coin, event.pct, duration_ms(event.over), venue.now())
-        elif kind in ("pause", "resume"):
-            assets = tuple(ex.by_name[c].asset for c in event.coins or ())
-            venue.apply(cmd.SetHalted(kind == "pause", assets))
-        elif kind == "liquidate":
-            asset = ex.by_name[event.coin].asset if event.coin else None
-            venue.apply(cmd.ForceLiquidation(self.addresses[event.account], asset, event.stage))
-        elif kind == "adl":
-            inst = ex.by_name[event.coin]
-            sz = _size(event.coin, event.sz, "sz") if event.sz else None
-            venue.apply(cmd.ForceAdl(self.addresses[event.account], inst.asset, sz))
-        elif kind == "deposit":
-            venue.apply(cmd.Deposit(self.addresses[event.account], parse_usdc(event.usdc or "0")))
-        # "note": nothing happens; the narration says it
 
 
 def describe(event: EventSpec) -> str:

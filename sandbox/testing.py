@@ -20,6 +20,7 @@ import json
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from typing import Any
@@ -120,7 +121,7 @@ class Sandbox:
         url = self.url + "/sandbox/" + path.lstrip("/")
         data = None
         if method == "GET" and body:
-            url += "?" + "&".join(f"{k}={v}" for k, v in body.items())
+            url += "?" + urllib.parse.urlencode(body)
         elif method == "POST":
             data = json.dumps(body or {}).encode()
         request = urllib.request.Request(url, data=data, method=method, headers={
@@ -221,8 +222,7 @@ class Sandbox:
     def subscribed(self, user: str, channel: str = "userEvents") -> bool:
         """Does someone listen to `user`'s `channel` (userEvents, userFills, orderUpdates,
         ...) on a websocket now?"""
-        key = (channel, user.lower())
-        return self.thread.call(lambda: bool(self.venue.hub.subscribers.get(key)))
+        return self.thread.subscribed(user, channel)
 
     def wait_subscribed(self, user: str, channel: str = "userEvents", timeout: float = 5.0) -> None:
         """Wait until a client (your bot) listens to `user`'s `channel`: what happens after
@@ -235,16 +235,24 @@ class Sandbox:
                  advance_ms: int = 100, what: str = "the condition") -> Any:  # fmt: skip
         """Poll `predicate()` until it is truthy, letting `advance_ms` of virtual time pass
         between polls (so that blocks of market data go out); return its value."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"timed out waiting for {what}")
-            if advance_ms:
-                self.advance(advance_ms)
-            time.sleep(0.005)
+        between = (lambda: self.advance(advance_ms)) if advance_ms else None
+        return poll(predicate, timeout, what=what, between=between)
+
+
+def poll(predicate: Callable[[], Any], timeout: float = 5.0, *, what: str = "the condition",
+         between: Callable[[], Any] | None = None) -> Any:  # fmt: skip
+    """Call `predicate()` until it is truthy (then return its value), running `between()`
+    and sleeping a little between calls; `TimeoutError` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        if between is not None:
+            between()
+        time.sleep(0.005)
 
 
 class Watch:
@@ -312,4 +320,4 @@ class Watch:
         self._thread.join(timeout=5)
 
 
-__all__ = ["ControlError", "Sandbox", "Wallet", "Watch"]
+__all__ = ["ControlError", "Sandbox", "Wallet", "Watch", "poll"]

@@ -92,6 +92,14 @@ def run(out=print) -> Exchange:
     def sz(text: str) -> int:
         return units.parse_sz(text)
 
+    def requote(title: str, bid: str, ask: str) -> None:
+        """The maker cancels its BTC quotes a second later and quotes 2 BTC at bid and ask."""
+        orders = tuple((btc.asset, oid) for oid in sorted(ex.accounts[MAKER].orders))
+        step(title, cmd.Cancel(MAKER, orders), dt=1_000)
+        quotes = ((True, bid), (False, ask))
+        step("", cmd.PlaceOrders(MAKER, tuple(cmd.OrderSpec(btc.asset, b, px(p), sz("2"))
+                                              for b, p in quotes)))  # fmt: skip
+
     out("adl-sandbox core walkthrough: BTC, three accounts and the liquidator vault")
     for address, usd in ((MAKER, 1_000_000), (WHALE, 50_000), (HEDGER, 100_000)):
         ex.apply(cmd.Deposit(address, usd * 1_000_000), now)
@@ -124,16 +132,7 @@ def run(out=print) -> Exchange:
         cmd.SetOracle(((btc.asset, px("61500")),)),
         dt=60_000,
     )
-    requote = tuple(
-        cmd.OrderSpec(btc.asset, is_buy, px(p), sz("2"))
-        for is_buy, p in ((True, "61490"), (False, "61510"))
-    )
-    step(
-        "The maker cancels and quotes around the new price.",
-        cmd.Cancel(MAKER, tuple((btc.asset, oid) for oid in sorted(ex.accounts[MAKER].orders))),
-        dt=1_000,
-    )
-    step("", cmd.PlaceOrders(MAKER, requote))
+    requote("The maker cancels and quotes around the new price.", "61490", "61510")
     step(
         "The next oracle tick: the mark starts to follow; its EMAs take minutes to catch up.",
         cmd.SetOracle(((btc.asset, px("61500")),)),
@@ -141,16 +140,8 @@ def run(out=print) -> Exchange:
     )
     next_hour = (now // HOUR + 1) * HOUR
     step("An hour passes: funding is paid at the oracle price.", cmd.Tick(), dt=next_hour - now)
-    crash_quotes = tuple(
-        cmd.OrderSpec(btc.asset, is_buy, px(p), sz("2"))
-        for is_buy, p in ((True, "42990"), (False, "43010"))
-    )
-    step(
-        "A crash: the maker cancels its quotes and quotes again around 43,000.",
-        cmd.Cancel(MAKER, tuple((btc.asset, oid) for oid in sorted(ex.accounts[MAKER].orders))),
-        dt=1_000,
-    )
-    step("", cmd.PlaceOrders(MAKER, crash_quotes))
+    requote("A crash: the maker cancels its quotes and quotes again around 43,000.", "42990",
+            "43010")  # fmt: skip
     step(
         "The oracle gaps to 43,000 and the mark with it. The whale's 3 BTC long is now worth "
         "less than nothing: the liquidator vault takes it over with its shortfall.",

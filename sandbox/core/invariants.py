@@ -83,15 +83,24 @@ def _open_interest(ex) -> None:
             raise InvariantError(f"asset {asset}: holder index disagrees with positions")
 
 
-def _cash(ex) -> None:
+def cash_in_pools(ex) -> int:
+    """Every USDC pool of every account (cross, spot, isolated), fees and the vault included:
+    what deposits less withdrawals must equal."""
     total = 0
     for acct in ex.accounts.values():
         total += acct.raw + acct.spot
         for pos in acct.positions.values():
             if pos.isolated:
                 total += pos.iso_raw
-            elif pos.iso_raw:
+    return total
+
+
+def _cash(ex) -> None:
+    for acct in ex.accounts.values():
+        for pos in acct.positions.values():
+            if not pos.isolated and pos.iso_raw:
                 raise InvariantError(f"{acct.address}: cross position with an isolated pool")
+    total = cash_in_pools(ex)
     if total != ex.net_deposits:
         raise InvariantError(
             f"cash: pools hold {total}, deposits less withdrawals {ex.net_deposits}"

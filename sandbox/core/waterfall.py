@@ -349,22 +349,22 @@ class WaterfallMixin(HealthMixin, DeleverageMixin):
         for pos in positions:
             if pos.asset in self.halted:
                 return ev.ActionResult(acct.address, "err", error=errors.TRADING_HALTED)
-            if not self._reachable(acct, pos, self._forced_limit(acct, pos)):
+            value = self.health((acct.address, pos.asset if pos.isolated else CROSS))[0]
+            if not self._reachable(acct, pos, self._forced_limit(pos, value)):
                 return ev.ActionResult(acct.address, "err", error=errors.MARKET_NO_LIQUIDITY)
         for key in keys:
             self._cancel_for_liquidation(acct, key)
         for pos in sorted(positions, key=lambda p: (-abs(p.size) * self.marks[p.asset], p.asset)):
             if pos.size:
                 key = (acct.address, pos.asset if pos.isolated else CROSS)
-                value = self.health(key)[0]
-                limit = self._forced_limit(acct, pos)
+                value = self.health(key)[0]  # after the positions before it went
+                limit = self._forced_limit(pos, value)
                 self._liquidation_order(acct, key, pos, abs(pos.size), limit, value, reason)
         return ev.ActionResult(acct.address, "default")
 
-    def _forced_limit(self, acct: Account, pos) -> int:
-        """A forced liquidation's price: no worse than the bankruptcy price, nor than a
-        market order's slippage from the mark."""
-        value = self.health((acct.address, pos.asset if pos.isolated else CROSS))[0]
+    def _forced_limit(self, pos, value: int) -> int:
+        """A forced liquidation's price for `pos`, whose margin pool is worth `value`: no
+        worse than the bankruptcy price, nor than a market order's slippage from the mark."""
         mark, q = self.marks[pos.asset], abs(pos.size)
         units = self.instruments[pos.asset].units
         slip = self.config.trigger_market_slippage_pct

@@ -45,6 +45,7 @@ from sandbox.core import commands as cmd
 from sandbox.core import events as ev
 from sandbox.core.adl import quantiles as adl_quantiles
 from sandbox.core.errors import InvariantError
+from sandbox.core.invariants import cash_in_pools
 from sandbox.core.units import fmt_usdc, parse_usdc
 from sandbox.server.audit import step_json
 from sandbox.server.registry import Denied, normalize
@@ -228,10 +229,7 @@ class Control:
             error = None
         except InvariantError as broken:
             error = str(broken)
-        pools = sum(
-            a.raw + a.spot + sum(p.iso_raw for p in a.positions.values() if p.isolated)
-            for a in ex.accounts.values()
-        )
+        pools = cash_in_pools(ex)
         interest = {}
         for inst in ex.instruments:
             sizes = [acct.positions[inst.asset].size for acct in ex.holders[inst.asset].values()]

@@ -89,6 +89,11 @@ class ServerThread:
     def apply(self, command) -> list:
         return self.call(self.venue.apply, command)
 
+    def subscribed(self, user: str, channel: str = "userEvents") -> bool:
+        """Does a websocket listen to `user`'s `channel` now?"""
+        key = (channel, user.lower())
+        return self.call(lambda: bool(self.venue.hub.subscribers.get(key)))
+
     def flush(self) -> None:
         """Publish the current block now instead of waiting for it."""
         self.call(self.venue.flush)

@@ -42,7 +42,6 @@ AUDIT_KEPT = 100_000
 STATE = (
     "exchange", "views", "history", "registry", "audit", "requests", "timeline", "clock",
     "oracle", "liquidity", "_dirty_books", "_trades", "_dirty_users", "_marks_moved",
-    "_extensions",
 )  # fmt: skip
 
 
@@ -98,7 +97,6 @@ class Venue:
         )
         self.timeline.every(config.oracle_ms, self._oracle_tick)
         self.liquidity = Liquidity()  # background market makers, when a sandbox adds them
-        self._extensions: dict[str, Any] = {}  # state of what runs on the timeline (scenarios)
         if self.virtual:  # market data per block of virtual time
             self.timeline.every(config.block_ms, self.flush)
 

@@ -7,7 +7,8 @@ import pytest
 from protocol import signing
 from sandbox.core.units import parse_usdc
 from sandbox.liquidity import maker_address
-from sandbox.scenario import ScenarioError, build, duration_ms, load, parse, wallet_key
+from sandbox.scenario import ScenarioError, duration_ms, load, parse, wallet_key
+from sandbox.scenario_venue import build
 
 SMALL = """
 name = "small"

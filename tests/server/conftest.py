@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import eth_account
@@ -14,6 +13,7 @@ from sandbox.core import commands as cmd
 from sandbox.core.config import ExchangeConfig
 from sandbox.server.config import ServerConfig
 from sandbox.server.thread import ServerThread
+from sandbox.testing import poll
 
 PRICES = {"BTC": "60000", "ETH": "3000", "SOL": "150", "kPEPE": "0.012"}
 
@@ -29,14 +29,7 @@ def set_prices(venue, prices: dict[str, str]) -> None:
 
 def wait_for(predicate: Callable[[], object], timeout: float = 10.0, what: str = "condition"):
     """Poll until `predicate()` is truthy; return its value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
+    return poll(predicate, timeout, what=what)
 
 
 class Trader:

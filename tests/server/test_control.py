@@ -235,6 +235,7 @@ def test_a_forced_adl_reaches_the_bot_through_the_sdk(vsandbox):
         info.subscribe({"type": "userFills", "user": bot.address}, inbox)
         info.subscribe({"type": "userEvents", "user": bot.address}, inbox)
         wait_for(lambda: inbox.on("userFills"), what="the snapshot")
+        wait_for(lambda: vsandbox.subscribed(bot.address), what="the userEvents subscription")
         forced = ok(vsandbox, "POST", "/sandbox/adl/force",
                     {"user": bot.address, "coin": "ETH", "sz": "0.5"})  # fmt: skip
         assert forced["step"]["stage"] == "adl" and forced["step"]["closed"] == "0.5"
@@ -286,7 +287,7 @@ def test_a_forced_liquidation_reaches_the_bot_through_the_sdk(vsandbox):
     info, inbox = Info(vsandbox.url), Inbox()
     try:
         info.subscribe({"type": "userEvents", "user": bot.address}, inbox)
-        wait_for(lambda: inbox.on("user") is not None, what="the subscription")
+        wait_for(lambda: vsandbox.subscribed(bot.address), what="the subscription")
         refused(vsandbox, "POST", "/sandbox/liquidate", {"user": bot.address, "coin": "ETH"},
                 "No position to liquidate.")  # fmt: skip
         refused(vsandbox, "POST", "/sandbox/liquidate",
