@@ -147,6 +147,15 @@ class Sandbox:
     def deposit(self, user: str, usdc: str | int) -> dict:
         return self.control("POST", "deposit", {"user": user, "usdc": str(usdc)})
 
+    def waive(self, user: str, *, schedule_cancel: bool | None = None) -> dict:
+        """Waive (or, with False, restore) a venue limit for `user`: `schedule_cancel`, the
+        $1,000,000 of traded volume the venue wants before a dead man's switch
+        (`scheduleCancel`) may be set. The user's waivers."""
+        body: dict[str, Any] = {"user": user}
+        if schedule_cancel is not None:
+            body["scheduleCancelVolume"] = schedule_cancel
+        return self.control("POST", "waive", body)
+
     def set_price(self, coin: str, px: str | float) -> dict:
         """Move the oracle (and, at once, the mark) to `px`."""
         return self.control("POST", "oracle", {"coin": coin, "px": str(px)})

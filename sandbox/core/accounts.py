@@ -126,6 +126,7 @@ class Account:
         "reduce_only",
         "scheduled_cancel",
         "scheduled_cancel_count",
+        "scheduled_cancel_waived",
         "spot",
         "volume",
     )
@@ -147,6 +148,7 @@ class Account:
         self.funding_all: dict[int, int] = {}  # asset -> funding paid, all time
         self.scheduled_cancel: int | None = None
         self.scheduled_cancel_count: tuple[int, int] = (0, 0)  # (day, triggers that day)
+        self.scheduled_cancel_waived = False  # no volume needed (a control-plane waiver)
         self.volume = 0  # traded notional, micro-USDC
         self.liq_cooldown_until = 0  # market liquidation targets whole positions until then
         self.liq_isolated: tuple[int, ...] = ()  # isolated positions in the liquidation index

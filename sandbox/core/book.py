@@ -44,6 +44,7 @@ class Order(msgspec.Struct, eq=False, repr_omit_defaults=True):
     is_position_tpsl: bool = False
     parent: Any = None  # the parent order of a waiting normalTpsl child
     children: list | None = None  # normalTpsl children waiting for this order to fill
+    siblings: list | None = None  # an activated normalTpsl group: the TP/SL children together
     builder: Any = None
     where: int = 0  # resting, waiting for its trigger, or waiting for its parent
 

@@ -174,3 +174,12 @@ class ForceLiquidation(msgspec.Struct, frozen=True, gc=False, tag=True):
     user: str
     asset: int | None = None
     stage: str = "market"  # "market" | "backstop"
+
+
+class WaiveScheduleCancelGate(msgspec.Struct, frozen=True, gc=False, tag=True):
+    """Let `user` set a scheduled cancel (the dead man's switch) without the venue's
+    $1,000,000 of traded volume, or (`waived` false) require it again. A control-plane
+    command, so that a test of a dead man's switch can run on a fresh account."""
+
+    user: str
+    waived: bool = True

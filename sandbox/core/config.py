@@ -36,8 +36,9 @@ class ExchangeConfig(msgspec.Struct, frozen=True, kw_only=True):
     funding_cap_hourly: int = 4_000_000
     premium_sample_ms: int = 5_000
     funding_interval_ms: int = 3_600_000
-    # scheduleCancel: the venue requires $1M of traded volume; 0 disables the gate.
-    schedule_cancel_min_volume: int = 0
+    # scheduleCancel: the venue refuses it until the account has traded $1,000,000
+    # (micro-USDC; 0 disables the gate; the control plane can waive it per account).
+    schedule_cancel_min_volume: int = 1_000_000_000_000
     schedule_cancel_daily_limit: int = 10
     schedule_cancel_min_delay_ms: int = 5_000
     # Slippage of triggered market TP/SL orders, percent of the mark.

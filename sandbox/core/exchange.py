@@ -105,6 +105,7 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
             cmd.ClassTransfer: self._class_transfer,
             cmd.ForceAdl: self._force_adl,
             cmd.ForceLiquidation: self._force_liquidation,
+            cmd.WaiveScheduleCancelGate: self._waive_schedule_cancel_gate,
         }
         if start_ms is not None:
             self._start(start_ms)

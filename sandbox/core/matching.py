@@ -161,9 +161,7 @@ class MatchingMixin:
 
     # -- matching --------------------------------------------------------------------------
 
-    def _match(
-        self, order: Order, book: OrderBook, liquidation=None, taker_dir: str | None = None
-    ) -> tuple[int, int]:
+    def _match(self, order: Order, book: OrderBook, liquidation=None) -> tuple[int, int]:
         """Cross `order` with the opposite side up to its limit; return (size, notional).
 
         The consequences of the new positions for each account's other orders (reserved
@@ -192,21 +190,24 @@ class MatchingMixin:
                     self._remove_resting(maker, ev.SELF_TRADE_CANCELED)
                     continue
                 q = order.sz if order.sz < maker.sz else maker.sz
-                self._fill(order, maker, px, q, level, liquidation, taker_dir)
+                self._fill(order, maker, px, q, level, liquidation)
                 filled += q
                 notional += px * q
                 makers[macct.address] = macct
+                if maker.siblings is not None or maker.is_position_tpsl:
+                    self._sibling_filled(maker)
                 ro = macct.reduce_only.get(asset)
                 if ro:
                     self._fit_reduce_only(macct, asset, ro)
+        if filled and (order.siblings is not None or order.is_position_tpsl):
+            self._sibling_filled(order)
         for macct in makers.values():
             self._position_changed(macct, asset)
         if filled:
             self._position_changed(acct, asset)
         return filled, notional
 
-    def _fill(self, taker: Order, maker: Order, px: int, q: int, level, liquidation,
-              taker_dir: str | None = None) -> None:  # fmt: skip
+    def _fill(self, taker: Order, maker: Order, px: int, q: int, level, liquidation) -> None:
         asset = taker.asset
         ts = self.ts
         tacct = taker.account
@@ -253,7 +254,7 @@ class MatchingMixin:
             ev.Trade(
                 asset, px, q, ts, tid, self.action_seq, t_buy, tacct.address, taker.oid,
                 t_start, t_pnl, t_fee, macct.address, maker.oid, m_start, m_pnl, m_fee,
-                taker.cloid, maker.cloid, t_builder, m_builder, liquidation, taker_dir,
+                taker.cloid, maker.cloid, t_builder, m_builder, liquidation, None,
                 None, "match" if liquidation is None else "market",
             )
         )  # fmt: skip

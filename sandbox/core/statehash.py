@@ -9,6 +9,7 @@ from hashlib import blake2b
 
 def _order(order) -> tuple:
     parent = order.parent.oid if order.parent is not None else None
+    siblings = [o.oid for o in order.siblings] if order.siblings else None
     builder = (order.builder.address, order.builder.fee) if order.builder is not None else None
     return (
         order.oid,
@@ -27,6 +28,7 @@ def _order(order) -> tuple:
         order.is_position_tpsl,
         order.where,
         parent,
+        siblings,
         builder,
     )
 
@@ -48,6 +50,7 @@ def _account(acct) -> tuple:
         sorted(acct.funding_all.items()),
         acct.scheduled_cancel,
         acct.scheduled_cancel_count,
+        acct.scheduled_cancel_waived,
         acct.volume,
     )
 

@@ -360,6 +360,10 @@ class TradingMixin:
             return ev.Error(errors.per_order(rejection.text, asset))
         self._cancel(old, ev.CANCELED)
         order = self._new_order(acct, spec, sz, old.builder)
+        group = old.siblings
+        if group is not None:  # the new order takes the old one's place in its TP/SL group
+            group[group.index(old)] = order
+            order.siblings, old.siblings = group, None
         if spec.trigger is not None:
             order.is_position_tpsl = old.is_position_tpsl
             self._arm(order)
@@ -371,7 +375,7 @@ class TradingMixin:
 
     def _schedule_cancel(self, c: cmd.ScheduleCancel, acct: Account) -> ev.ActionResult:
         config = self.config
-        if acct.volume < config.schedule_cancel_min_volume:
+        if acct.volume < config.schedule_cancel_min_volume and not acct.scheduled_cancel_waived:
             text = errors.SCHEDULE_CANCEL_VOLUME.format(
                 required=config.schedule_cancel_min_volume // 1_000_000,
                 traded=_dollars(acct.volume),
@@ -388,6 +392,10 @@ class TradingMixin:
         self._unschedule(acct)
         acct.scheduled_cancel = c.time
         self._schedule(c.time, acct)
+        return ev.ActionResult(acct.address, "default")
+
+    def _waive_schedule_cancel_gate(self, c: cmd.WaiveScheduleCancelGate, acct: Account):
+        acct.scheduled_cancel_waived = c.waived
         return ev.ActionResult(acct.address, "default")
 
     def _fire_scheduled_cancel(self, acct: Account) -> None:

@@ -109,13 +109,33 @@ class TriggersMixin:
             discard(order.account.position_tpsl, order.asset, order.oid)
 
     def _activate_children(self, parent: Order) -> None:
-        """The parent of a normalTpsl group has filled: its children become live triggers."""
+        """The parent of a normalTpsl group has filled: its children become live triggers,
+        siblings of one another (the first to fill cancels the others)."""
         children, parent.children = parent.children, None
+        group = children if len(children) > 1 else None
         for child in children:
             child.parent = None
+            child.siblings = group
             del child.account.orders[child.oid]
             self._arm(child)
             self._update(child, ev.OPEN)
+
+    def _sibling_filled(self, order: Order) -> None:
+        """`order`, a TP/SL child, has filled (some or all of it): its siblings still open
+        are cancelled with the venue's `siblingFilledCanceled`. For a normalTpsl child they
+        are the other children of its group; for a positionTpsl order, the position's other
+        TP/SL orders still waiting for their trigger."""
+        acct = order.account
+        if order.siblings is not None:
+            siblings, order.siblings = order.siblings, None
+            others = [o for o in siblings if o is not order and o.oid in acct.orders]
+            for other in others:
+                other.siblings = None
+        else:
+            tpsl = acct.position_tpsl.get(order.asset)
+            others = [o for o in tpsl.values() if o is not order] if tpsl else []
+        for other in sorted(others, key=lambda o: o.oid):
+            self._cancel(other, ev.SIBLING_FILLED_CANCELED)
 
     def _check_triggers(self, asset: int) -> None:
         book = self.triggers[asset]

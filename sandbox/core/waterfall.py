@@ -198,9 +198,11 @@ class WaterfallMixin(HealthMixin, DeleverageMixin):
             self.next_oid, acct, asset, size < 0, max(1, limit), q, q, "LiquidationMarket",
             True, None, self.ts,
         )  # fmt: skip
+        # The liquidated user's fills read as ordinary closes ("Close Long") carrying the
+        # `liquidation` object, as the venue tags market liquidations; the "Liquidated ..."
+        # dirs are its backstop takeovers (see docs/server.md).
         liquidation = ev.Liquidation(acct.address, mark, "market")
-        label = ev.liquidated_dir(isolated, size > 0)
-        filled, notional = self._match(order, self.books[asset], liquidation, label)
+        filled, notional = self._match(order, self.books[asset], liquidation)
         self._touch(acct)
         self._update(order, ev.FILLED if not order.sz else ev.CANCELED)
         if not filled:

@@ -7,6 +7,7 @@ it); a request it cannot use gets 400 and `{"error": "..."}`, and changes nothin
 | `POST /sandbox/accounts` | `{"usdc": "10000"}` | `{"address", "privateKey"}` |
 | `POST /sandbox/deposit` | `{"user", "usdc"}` | `{"user", "accountValue"}` |
 | `POST /sandbox/withdraw` | `{"user", "usdc"}` | `{"user", "accountValue"}` |
+| `POST /sandbox/waive` | `{"user", "scheduleCancelVolume"?: bool}` | the user's waivers of venue limits |
 | `POST /sandbox/oracle` | `{"coin": "BTC", "px": "60000"}` | `{"coin", "px"}` |
 | `POST /sandbox/oracle/shock` | `{"coin", "pct": -10, "ms": 60000}` | `{"coin", "px"}` |
 | `GET /sandbox/clock` | | `{"time", "mode"}` |
@@ -149,6 +150,23 @@ class Control:
             raise BadRequest(f"no account {user}")
         self._apply_ok(cmd.Withdraw(user, amount))
         return self._account_value(user)
+
+    def waive(self, payload: dict) -> dict:
+        """Waive (true) or restore (false) a venue limit for one account: the $1,000,000 of
+        traded volume `scheduleCancel` needs."""
+        user = self._user(payload)
+        if user not in self.venue.exchange.accounts:
+            raise BadRequest(f"no account {user}")
+        value = payload.get("scheduleCancelVolume")
+        if value is not None:
+            if not isinstance(value, bool):
+                raise BadRequest("scheduleCancelVolume must be true or false")
+            self._apply_ok(cmd.WaiveScheduleCancelGate(user, value))
+        return self._waivers(user)
+
+    def _waivers(self, user: str) -> dict:
+        acct = self.venue.exchange.accounts[user]
+        return {"user": user, "scheduleCancelVolume": acct.scheduled_cancel_waived}
 
     # -- prices and time ---------------------------------------------------------------------
 
@@ -409,6 +427,7 @@ def add_routes(app: web.Application, venue, token: str) -> None:
         ("POST", "/sandbox/accounts", control.create_account),
         ("POST", "/sandbox/deposit", control.deposit),
         ("POST", "/sandbox/withdraw", control.withdraw),
+        ("POST", "/sandbox/waive", control.waive),
         ("POST", "/sandbox/oracle", control.set_oracle),
         ("POST", "/sandbox/oracle/shock", control.shock),
         ("GET", "/sandbox/clock", control.clock),

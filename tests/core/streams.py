@@ -148,5 +148,6 @@ def seed_exchange(ex: Exchange, now: int) -> int:
     """Fund the users and set the first prices; return the time after."""
     for user in USERS:
         ex.apply(cmd.Deposit(user, 100_000 * 10**6), now)
+        ex.apply(cmd.WaiveScheduleCancelGate(user), now)  # so the stream reaches the switch
     ex.apply(cmd.SetOracle(tuple(BASE_PRICES.items())), now)
     return now

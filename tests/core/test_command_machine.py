@@ -113,6 +113,10 @@ class CommandMachine(RuleBasedStateMachine):
     def halt(self, halted, which):
         self.apply(cmd.SetHalted(halted, which))
 
+    @rule(user=users, waived=st.booleans())
+    def waive_schedule_cancel_gate(self, user, waived):
+        self.apply(cmd.WaiveScheduleCancelGate(user, waived))
+
     @rule(user=users, delay=st.none() | st.sampled_from([1_000, 5_000, 30_000]))
     def schedule_cancel(self, user, delay):
         self.apply(cmd.ScheduleCancel(user, None if delay is None else self.now + 1 + delay))

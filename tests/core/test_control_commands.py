@@ -71,8 +71,8 @@ def test_a_forced_market_liquidation_sells_a_healthy_position_into_the_book():
     assert s.size(ALICE, "BTC") == 0
     fills = s.fills(ALICE)
     assert [(f.px, f.sz, f.dir) for f in fills] == [
-        (s.px("BTC", "59900"), s.sz("BTC", "0.3"), "Liquidated Cross Long"),
-        (s.px("BTC", "59800"), s.sz("BTC", "0.2"), "Liquidated Cross Long"),
+        (s.px("BTC", "59900"), s.sz("BTC", "0.3"), "Close Long"),
+        (s.px("BTC", "59800"), s.sz("BTC", "0.2"), "Close Long"),
     ]
     assert all(f.liquidation == ev.Liquidation(ALICE, s.px("BTC", "60000"), "market")
                for f in fills)  # fmt: skip

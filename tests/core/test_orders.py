@@ -199,6 +199,7 @@ def test_open_order_limit():
 
 def test_schedule_cancel_fires_at_its_time():
     s = scene()
+    s.apply(cmd.WaiveScheduleCancelGate(ALICE))
     s.order(ALICE, "BTC", "B", "59000", "0.01")
     s.order(ALICE, "ETH", "B", "2900", "0.1")
     s.apply(cmd.ScheduleCancel(ALICE, s.now + 1_000))
@@ -214,7 +215,7 @@ def test_schedule_cancel_fires_at_its_time():
 
 
 def test_schedule_cancel_can_be_unset_and_is_limited_per_day():
-    s = scene(schedule_cancel_daily_limit=1)
+    s = scene(schedule_cancel_daily_limit=1, schedule_cancel_min_volume=0)
     s.apply(cmd.ScheduleCancel(ALICE, s.now + 10_000))
     s.apply(cmd.ScheduleCancel(ALICE))
     s.apply(cmd.Tick(), dt=20_000)
@@ -225,10 +226,23 @@ def test_schedule_cancel_can_be_unset_and_is_limited_per_day():
     assert s.result().error == errors.SCHEDULE_CANCEL_DAILY
 
 
-def test_schedule_cancel_volume_gate_when_configured():
-    s = scene(schedule_cancel_min_volume=1_000_000_000_000)
+def test_schedule_cancel_needs_a_million_dollars_traded_as_on_the_venue():
+    """The venue's gate is on by default: Alice, who traded $600.15, is refused with the
+    venue's text; once the control plane waives the gate for her, she may set it; Bob,
+    with no waiver, still may not."""
+    s = scene()
+    s.order(BOB, "BTC", "A", "60015", "0.01")
+    s.order(ALICE, "BTC", "B", "60015", "0.01", tif="Ioc")
     s.apply(cmd.ScheduleCancel(ALICE, s.now + 10_000))
     assert s.result().error == (
         "Cannot set scheduled cancel time until enough volume traded. "
-        "Required: $1000000. Traded: $0."
+        "Required: $1000000. Traded: $600.15."
     )
+    s.apply(cmd.WaiveScheduleCancelGate(ALICE))
+    s.apply(cmd.ScheduleCancel(ALICE, s.now + 10_000))
+    assert s.result().ok and s.account(ALICE).scheduled_cancel == s.now + 10_000
+    s.apply(cmd.ScheduleCancel(BOB, s.now + 10_000))
+    assert s.result().error.startswith("Cannot set scheduled cancel time")
+    s.apply(cmd.WaiveScheduleCancelGate(ALICE, waived=False))
+    s.apply(cmd.ScheduleCancel(ALICE))
+    assert s.result().error.startswith("Cannot set scheduled cancel time")

@@ -110,6 +110,85 @@ def test_normal_tpsl_children_wait_for_their_parent():
     assert len(s.account(CAROL).orders) == 2
 
 
+def carol_bracketed() -> tuple[Scene, int, int]:
+    """Carol buys 0.1 BTC at 59,000 with a take-profit limit at 61,000 and a market stop at
+    58,000 attached; Bob sells into her bid, so both children are live. Returns the scene
+    and the oids of the take-profit and the stop."""
+    s = long_alice()
+    s.orders(
+        CAROL,
+        [
+            s.spec("BTC", "B", "59000", "0.1"),
+            s.spec("BTC", "A", "61000", "0.1", reduce_only=True, trigger=("tp", "61000", False)),
+            s.spec("BTC", "A", "57000", "0.1", reduce_only=True, trigger=("sl", "58000", True)),
+        ],
+        grouping="normalTpsl",
+    )
+    s.order(BOB, "BTC", "A", "59000", "0.1", tif="Ioc")
+    tp, sl = sorted(s.account(CAROL).orders)
+    return s, tp, sl
+
+
+def test_a_filled_stop_cancels_its_take_profit_sibling():
+    """The mark falls to 58,000: Carol's stop fires and sells into Bob's bid at 57,900.
+    Her take-profit is no orphan: it ends `siblingFilledCanceled`, as on the venue."""
+    s, tp, sl = carol_bracketed()
+    s.order(BOB, "BTC", "B", "57900", "1")
+    s.oracle("BTC", "58000")
+    statuses = [(u.order.oid, u.status) for u in s.of(ev.OrderUpdate) if u.order.user == CAROL]
+    assert statuses == [(sl, ev.TRIGGERED), (tp, ev.SIBLING_FILLED_CANCELED), (sl, ev.FILLED)]
+    assert s.size(CAROL, "BTC") == 0 and s.account(CAROL).orders == {}
+    assert len(s.ex.triggers[0]) == 0
+
+
+def test_a_take_profit_filled_as_a_maker_cancels_its_stop():
+    """The mark rises to 61,000: the take-profit fires and rests at 61,000. Nothing happens
+    to the stop until Bob lifts it; the first fill cancels the stop."""
+    s, tp, sl = carol_bracketed()
+    s.oracle("BTC", "61000")
+    assert sl in s.account(CAROL).orders and tp in s.account(CAROL).orders
+    s.order(BOB, "BTC", "B", "61000", "0.04", tif="Ioc")  # a partial fill is enough
+    assert [u.status for u in s.of(ev.OrderUpdate) if u.order.oid == sl] == [
+        ev.SIBLING_FILLED_CANCELED
+    ]
+    assert list(s.account(CAROL).orders) == [tp]
+
+
+def test_a_modified_child_stays_in_its_group():
+    s, tp, sl = carol_bracketed()
+    spec = s.spec("BTC", "A", "62000", "0.1", reduce_only=True, trigger=("tp", "62000", False))
+    from sandbox.core import commands as cmd
+
+    s.apply(cmd.ModifyOrders(CAROL, (cmd.Modify(tp, spec),)))
+    (new_tp,) = [o for o in s.account(CAROL).orders if o not in (tp, sl)]
+    s.order(BOB, "BTC", "B", "57900", "1")
+    s.oracle("BTC", "58000")
+    assert [u.status for u in s.of(ev.OrderUpdate) if u.order.oid == new_tp] == [
+        ev.SIBLING_FILLED_CANCELED
+    ]
+
+
+def test_a_filled_position_stop_cancels_the_position_take_profit():
+    """Alice guards her long with a position take-profit and a position stop. The stop
+    fires and closes the position: the take-profit ends `siblingFilledCanceled`."""
+    s = long_alice()
+    s.orders(
+        ALICE,
+        [
+            s.spec("BTC", "A", "63000", "0.1", reduce_only=True, trigger=("tp", "62000", False)),
+            s.spec("BTC", "A", "57000", "0.1", reduce_only=True, trigger=("sl", "58000", True)),
+        ],
+        grouping="positionTpsl",
+    )
+    tp, sl = sorted(s.account(ALICE).orders)
+    s.order(CAROL, "BTC", "B", "57900", "1")
+    s.oracle("BTC", "58000")
+    assert [u.status for u in s.of(ev.OrderUpdate) if u.order.oid == tp] == [
+        ev.SIBLING_FILLED_CANCELED
+    ]
+    assert s.size(ALICE, "BTC") == 0 and s.account(ALICE).orders == {}
+
+
 def test_cancelling_a_normal_tpsl_parent_cancels_its_children():
     s = long_alice()
     result = s.orders(

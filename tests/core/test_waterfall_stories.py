@@ -44,8 +44,9 @@ def test_stage_1_a_small_long_is_sold_into_the_book_and_keeps_what_is_left():
 
     At 57,400 she holds 1,000 - 0.3 * 2,600 = 220 against 215.25 of maintenance: safe.
     At 57,380 she holds 214 against 215.18: liquidatable, and far above 2/3 of it, so the
-    book takes it: her whole position (under $100k) sells to Bob at 57,300. She realizes
-    0.3 * (57,300 - 60,000) = -810 and keeps the remaining $190."""
+    book takes it: her whole position (under $100k) sells to Bob at 57,300. Her fill reads
+    as an ordinary "Close Long" carrying the liquidation object, as the venue tags market
+    liquidations. She realizes 0.3 * (57,300 - 60,000) = -810 and keeps the remaining $190."""
     s = market()
     s.deposit(ALICE, 1_000)
     s.deposit(BOB, 100_000)
@@ -63,7 +64,7 @@ def test_stage_1_a_small_long_is_sold_into_the_book_and_keeps_what_is_left():
     (trade_,) = [t for t in s.of(ev.Trade)]
     alice, bob = trade_.fills()
     assert (alice.user, alice.px, alice.sz, alice.dir, alice.closed_pnl, alice.fee) == (
-        ALICE, 573000, 30_000, "Liquidated Cross Long", -usd(810), 0,
+        ALICE, 573000, 30_000, "Close Long", -usd(810), 0,
     )  # fmt: skip
     assert (bob.user, bob.dir, bob.crossed) == (BOB, "Open Long", False)
     assert alice.liquidation == bob.liquidation == ev.Liquidation(ALICE, 573800, "market")

@@ -147,12 +147,23 @@ def test_leverage_and_isolated_margin(info, trader):
     }  # fmt: skip
 
 
-def test_schedule_cancel(info, trader, sandbox):
+def test_a_dead_mans_switch_needs_volume_unless_the_control_plane_waives_it(info, trader, sandbox):
+    """Alice, a fresh account, arms a dead man's switch through the SDK: the venue refuses
+    it until $1,000,000 has been traded, with its own text. Her test waives the gate for her
+    over the control plane; the switch arms, fires on time and cancels her order."""
     from sandbox.core import commands as cmd
 
     alice = trader()
     alice.exchange.order("BTC", True, 0.01, 50000.0, {"limit": {"tif": "Gtc"}})
     now = sandbox.venue.now()
+    assert alice.exchange.schedule_cancel(now + 10_000) == {
+        "status": "err",
+        "response": "Cannot set scheduled cancel time until enough volume traded. "
+        "Required: $1000000. Traded: $0.",
+    }
+    waivers = sandbox.control("/sandbox/waive", {"user": alice.address,
+                                                  "scheduleCancelVolume": True})  # fmt: skip
+    assert waivers == {"user": alice.address, "scheduleCancelVolume": True}
     assert alice.exchange.schedule_cancel(now + 10_000)["status"] == "ok"
     assert alice.exchange.schedule_cancel(now + 10)["status"] == "err"
     sandbox.call(sandbox.venue.apply, cmd.Tick(), now + 10_001)

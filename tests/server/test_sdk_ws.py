@@ -160,9 +160,10 @@ def test_a_liquidation_and_an_adl_reach_each_user():
 
 def test_a_market_liquidation_reaches_the_liquidated_user_and_the_maker():
     """Alice ($1,000, 20x) is long 0.3 BTC; Bob bids 57,300. At 57,380 the book takes her
-    position: her fill says "Liquidated Cross Long", Bob's says "Open Long", both carry the
-    liquidation object with method "market"; her resting order is cancelled as the venue
-    reports it (liquidatedCanceled, nonUserCancel)."""
+    position: her fill reads as an ordinary "Close Long", as the venue tags market
+    liquidations, Bob's says "Open Long", and both carry the liquidation object with method
+    "market" naming her; her resting order is cancelled as the venue reports it
+    (liquidatedCanceled, nonUserCancel)."""
     sandbox = start(maker_fee=0, taker_fee=0)
     try:
         alice, bob, carol = Trader(sandbox, "1000"), Trader(sandbox), Trader(sandbox)
@@ -179,9 +180,11 @@ def test_a_market_liquidation_reaches_the_liquidated_user_and_the_maker():
         oracle(sandbox, BTC="57380")
         fills = wait_for(lambda: [e for e in alice_box.on("user") if "fills" in e])[0]["fills"]
         assert [(f["dir"], f["px"], f["closedPnl"]) for f in fills] == [
-            ("Liquidated Cross Long", "57300.0", "-810.0")
+            ("Close Long", "57300.0", "-810.0")
         ]
-        assert fills[0]["liquidation"]["method"] == "market"
+        assert fills[0]["liquidation"] == {
+            "liquidatedUser": alice.address, "markPx": "57380.0", "method": "market"
+        }
         cancels = wait_for(lambda: [e for e in alice_box.on("user") if "nonUserCancel" in e])
         assert cancels[0]["nonUserCancel"][0]["coin"] == "BTC"
         statuses = [u["status"] for batch in alice_box.on("orderUpdates") for u in batch]
