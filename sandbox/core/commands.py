@@ -183,3 +183,11 @@ class WaiveScheduleCancelGate(msgspec.Struct, frozen=True, gc=False, tag=True):
 
     user: str
     waived: bool = True
+
+
+class SetOpenInterestCap(msgspec.Struct, frozen=True, gc=False, tag=True):
+    """Cap the open interest of `asset` at `notional` micro-USDC at mark (None: no cap). A
+    control-plane command (the venue sets its caps itself)."""
+
+    asset: int
+    notional: int | None

@@ -29,7 +29,10 @@ class ExchangeConfig(msgspec.Struct, frozen=True, kw_only=True):
     default_leverage: int = 20  # new assets start cross at min(20, maxLeverage)
     min_order_value: int = 10_000_000  # $10, micro-USDC
     max_open_orders: int = 1000
-    price_band_pct: int = 80  # orders beyond this % from the reference (mark) are refused
+    # Orders priced beyond this % from the reference price (the mark) are refused: 95 as the
+    # live venue answers ("... more than 95% away from the reference price"); its older docs
+    # said 80.
+    price_band_pct: int = 95
     # Funding, in RATE_SCALE: 8-hour interest 0.01%, clamp 0.05%, hourly cap 4%.
     funding_interest_8h: int = 10_000
     funding_clamp_8h: int = 50_000
@@ -41,6 +44,10 @@ class ExchangeConfig(msgspec.Struct, frozen=True, kw_only=True):
     schedule_cancel_min_volume: int = 1_000_000_000_000
     schedule_cancel_daily_limit: int = 10
     schedule_cancel_min_delay_ms: int = 5_000
+    # Open-interest caps: (coin, notional in micro-USDC). While a coin's open interest at
+    # mark is at its cap, orders that would grow a position are refused and resting ones
+    # priced through the oracle are cancelled (the control plane sets caps at run time too).
+    open_interest_caps: tuple[tuple[str, int], ...] = ()
     # Slippage of triggered market TP/SL orders, percent of the mark.
     trigger_market_slippage_pct: int = 10
 

@@ -43,7 +43,7 @@ IOC_CANCEL = "Order could not immediately match against any resting orders."
 BAD_TRIGGER_PX = "Invalid TP/SL price."
 MARKET_NO_LIQUIDITY = "No liquidity available for market order."
 PERP_MAX_POSITION = "Order would cause position to exceed margin tier limit at current leverage"
-PRICE_BAND = "Order price cannot be more than 80% away from the reference price"  # no asset=
+PRICE_BAND = "Order price cannot be more than {pct}% away from the reference price"  # no asset=
 MISSING_ORDER = "Order was never placed, already canceled, or filled."
 TOO_MANY_ORDERS = "Too many open orders."  # from the node binary; punctuation as its siblings
 UNKNOWN_ASSET = "Unknown asset."  # not published
@@ -53,6 +53,8 @@ TPSL_MISMATCH = "Trigger order has unexpected side."
 DUPLICATE_CLOID = "Order has a cloid already used by an open order."  # not published
 INVALID_TIF = "Order has invalid tif."  # not published
 TRADING_HALTED = "Trading is halted."  # not published
+OI_CAP_INCREASE = "Cannot increase position when open interest is at cap."
+OI_CAP_FLIP = "Cannot flip position when open interest is at cap."
 
 # Whole-request errors ({"status": "err", "response": text}).
 USER_MISSING = "User or API Wallet {user} does not exist."
@@ -87,6 +89,38 @@ SCHEDULE_CANCEL_VOLUME = (
 )
 
 
+# An order refused by a check of the account or the market gets an oid and a record
+# (orderUpdates, historicalOrders, orderStatus) with the venue's status for it, as on the
+# venue (captured orderUpdates and historicalOrders carry minTradeNtlRejected,
+# perpMarginRejected, badAloPxRejected...); one refused for the form of the request (zero
+# size, a halted market, a duplicate cloid, the price band, too many open orders) gets
+# neither, as the venue's pre-validation.
+REJECTED_STATUS = {
+    TICK: "tickRejected",
+    INVALID_PRICE: "tickRejected",
+    MIN_TRADE_NTL: "minTradeNtlRejected",
+    PERP_MARGIN: "perpMarginRejected",
+    REDUCE_ONLY: "reduceOnlyRejected",
+    IOC_CANCEL: "iocCancelRejected",
+    BAD_TRIGGER_PX: "badTriggerPxRejected",
+    MARKET_NO_LIQUIDITY: "marketOrderNoLiquidityRejected",
+    PERP_MAX_POSITION: "perpMaxPositionRejected",
+    OI_CAP_INCREASE: "positionIncreaseAtOpenInterestCapRejected",
+    OI_CAP_FLIP: "positionFlipAtOpenInterestCapRejected",
+}
+
+
+def rejected_status(text: str) -> str | None:
+    """The status a refused order's record carries, or None when it leaves no record."""
+    status = REJECTED_STATUS.get(text)
+    if status is None and text.startswith(_ALO_HEAD):
+        return "badAloPxRejected"
+    return status
+
+
+_ALO_HEAD = BAD_ALO_PX.split("{", 1)[0]
+
+
 def with_asset(text: str, asset: int) -> str:
     """The per-order form of a rejection text, as the venue sends it."""
     return f"{text} asset={asset}"
@@ -94,7 +128,10 @@ def with_asset(text: str, asset: int) -> str:
 
 def per_order(text: str, asset: int) -> str:
     """`with_asset`, except for the texts the venue sends without the suffix."""
-    return text if text == PRICE_BAND else with_asset(text, asset)
+    return text if text.startswith(_PRICE_BAND_HEAD) else with_asset(text, asset)
+
+
+_PRICE_BAND_HEAD = PRICE_BAND.split("{", 1)[0]
 
 
 # Control-plane commands (not the venue's: it has no such thing).

@@ -47,6 +47,8 @@ REDUCE_ONLY_CANCELED = "reduceOnlyCanceled"
 SIBLING_FILLED_CANCELED = "siblingFilledCanceled"
 LIQUIDATED_CANCELED = "liquidatedCanceled"
 SCHEDULED_CANCEL = "scheduledCancel"
+OPEN_INTEREST_CAP_CANCELED = "openInterestCapCanceled"
+DELISTED_CANCELED = "delistedCanceled"
 
 
 class OrderView(msgspec.Struct, frozen=True, gc=False):

@@ -51,6 +51,14 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
         self.last_trade_px: list[int | None] = [None] * n
         self.funding_rates = [0] * n
         self.holders: list[dict[str, Account]] = [{} for _ in range(n)]
+        self.open_interest = [0] * n  # total long size, per asset
+        # Open-interest caps, notional at mark in micro-USDC (None: no cap), per asset.
+        self.oi_caps: list[int | None] = [None] * n
+        for coin, cap in config.open_interest_caps:
+            if coin not in self.by_name:
+                raise ValueError(f"open_interest_caps: no instrument {coin}")
+            self.oi_caps[self.by_name[coin].asset] = cap
+        self._capped = [a for a, cap in enumerate(self.oi_caps) if cap is not None]
         self._mark_state = [MarkState() for _ in range(n)]
         self._funding = [FundingState() for _ in range(n)]
         self._default_leverage = [
@@ -151,10 +159,14 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
             result = self._set_halted(command)
             if result is not None:
                 events.append(result)
+        elif kind is cmd.SetOpenInterestCap:
+            self._set_open_interest_cap(command)
         elif kind is not cmd.Tick:
             raise errors.CoreError(f"unknown command {command!r}")
         if self._dirty or self._moved or self._pending:
             self._settle_risk()
+        if self._capped:
+            self._cancel_aggressive_at_cap()
         return events
 
     def validate(self) -> None:

@@ -79,6 +79,11 @@ def _open_interest(ex) -> None:
     for asset in range(n):
         if longs[asset] != shorts[asset]:
             raise InvariantError(f"asset {asset}: longs {longs[asset]} != shorts {shorts[asset]}")
+        if ex.open_interest[asset] != longs[asset]:
+            raise InvariantError(
+                f"asset {asset}: open interest kept as {ex.open_interest[asset]}, "
+                f"positions hold {longs[asset]}"
+            )
         if set(ex.holders[asset]) != holders[asset]:
             raise InvariantError(f"asset {asset}: holder index disagrees with positions")
 

@@ -190,6 +190,11 @@ class MatchingMixin:
                     self._remove_resting(maker, ev.SELF_TRADE_CANCELED)
                     continue
                 q = order.sz if order.sz < maker.sz else maker.sz
+                if not maker.reduce_only and self._unbacked(macct, maker, q):
+                    self._remove_resting(maker, ev.MARGIN_CANCELED)
+                    self._events.append(ev.NonUserCancel(macct.address, ((asset, maker.oid),),
+                                                         self.ts))  # fmt: skip
+                    continue
                 self._fill(order, maker, px, q, level, liquidation)
                 filled += q
                 notional += px * q
@@ -206,6 +211,20 @@ class MatchingMixin:
         if filled:
             self._position_changed(acct, asset)
         return filled, notional
+
+    def _unbacked(self, acct: Account, maker: Order, q: int) -> bool:
+        """Would filling `q` of this resting order grow a position its account can no
+        longer back? Its margin was reserved when it was placed, but losses since may have
+        eaten into it: with the account's available margin below zero, the venue cancels
+        the order when it would fill (`marginCanceled`) rather than fill it."""
+        pos = acct.positions.get(maker.asset)
+        if pos is not None:
+            size = pos.size
+            if (size > 0) != maker.is_buy and q <= (size if size > 0 else -size):
+                return False  # it only reduces the position
+        elif acct.raw >= acct.order_margin_total:
+            return False  # no position: only its own orders could exhaust the margin
+        return self.available_margin(acct) < 0
 
     def _fill(self, taker: Order, maker: Order, px: int, q: int, level, liquidation) -> None:
         asset = taker.asset
@@ -229,6 +248,7 @@ class MatchingMixin:
             m_fee, m_builder = self._fee(ntl, self._maker_fee, maker.builder)
         t_start, t_pnl = settle(tacct, asset, t_buy, px, q, t_fee, self)
         m_start, m_pnl = settle(macct, asset, not t_buy, px, q, m_fee, self)
+        self._open_interest_moved(asset, t_buy, q, t_start, m_start)
         self.fee_sink.raw += t_fee - t_builder + m_fee - m_builder
         tacct.volume += ntl
         macct.volume += ntl
@@ -267,6 +287,16 @@ class MatchingMixin:
             self._update(maker, ev.FILLED)
             if maker.children:
                 self._activate_children(maker)
+
+    def _open_interest_moved(self, asset: int, taker_buys: bool, q: int, t_start: int,
+                             m_start: int) -> None:  # fmt: skip
+        """Keep the open interest (the total long size) of `asset` current after a trade of
+        `q` between positions that were `t_start` and `m_start`."""
+        t_end, m_end = (t_start + q, m_start - q) if taker_buys else (t_start - q, m_start + q)
+        self.open_interest[asset] += (
+            (t_end if t_end > 0 else 0) - (t_start if t_start > 0 else 0)
+            + (m_end if m_end > 0 else 0) - (m_start if m_start > 0 else 0)
+        )
 
     def _fee(self, ntl: int, rate: int, builder) -> tuple[int, int]:
         """A fill's fee at `rate` plus its builder's fee, which is paid to the builder here;

@@ -84,6 +84,8 @@ def state_tree(ex) -> tuple:
         books,
         triggers,
         sorted(ex.halted),
+        list(ex.open_interest),
+        list(ex.oi_caps),
     )
 
 

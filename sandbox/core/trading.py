@@ -21,7 +21,9 @@ from sandbox.core.instruments import Instrument
 from sandbox.core.matching import RESTING, TRIGGER
 from sandbox.core.units import Units
 
-LIMIT_TIFS = frozenset(("Gtc", "Ioc", "Alo"))
+# What a user may send: FrontendMarket is the venue's market order (it matches as Ioc and
+# shows as orderType "Market"); LiquidationMarket is the system's own.
+INPUT_TIFS = frozenset(("Gtc", "Ioc", "Alo", "FrontendMarket"))
 MARKET_TIFS = frozenset(("FrontendMarket", "LiquidationMarket"))
 OPEN_ORDER_BONUS_VOLUME = 5_000_000_000_000  # one more open order per $5M traded
 
@@ -81,7 +83,7 @@ class TradingMixin:
         asset = inst.asset
         low, high = self._band[asset]
         if px < low or px > high:
-            raise errors.Rejected(errors.PRICE_BAND)
+            raise errors.Rejected(errors.PRICE_BAND.format(pct=self._price_band))
         positions = acct.positions
         pos = positions.get(asset)
         size = pos.size if pos is not None else 0
@@ -99,6 +101,11 @@ class TradingMixin:
             self._check_open_orders(acct, reduce_only, freed)
         if reduce_only:
             return sz
+        if self._capped and self.at_open_interest_cap(asset):
+            if not reduces:
+                raise errors.Rejected(errors.OI_CAP_INCREASE)
+            if sz > held:
+                raise errors.Rejected(errors.OI_CAP_FLIP)
         # Margin: what the order could add to the position, at its limit price.
         lev = acct.leverage.get(asset) or self._default_leverage[asset]
         totals = acct.order_totals.get(asset)
@@ -164,19 +171,37 @@ class TradingMixin:
                 raise errors.Rejected(errors.DUPLICATE_CLOID)
             if spec.trigger is not None:
                 return self._place_trigger(acct, inst, spec, builder)
-            if spec.tif not in LIMIT_TIFS:
+            if spec.tif not in INPUT_TIFS:
                 raise errors.Rejected(errors.INVALID_TIF)
             sz = self._check_order(acct, inst, spec.is_buy, spec.px, spec.sz, spec.reduce_only)
             if spec.tif == "Alo":
                 self._check_alo(inst, spec.is_buy, spec.px)
         except errors.Rejected as rejection:
-            return ev.Error(errors.per_order(rejection.text, asset))
+            return self._rejected(acct, spec, rejection.text)
         self.next_oid += 1
         order = Order(
             self.next_oid, acct, asset, spec.is_buy, spec.px, sz, sz, spec.tif,
             spec.reduce_only, spec.cloid, self.ts, builder=builder,
         )  # fmt: skip
         return self._execute(order)
+
+    def _rejected(self, acct: Account, spec: cmd.OrderSpec, text: str) -> ev.Error:
+        """A refused order's status. One refused by a check of the account or the market
+        gets an oid and a record with the venue's `...Rejected` status (see
+        `errors.REJECTED_STATUS`); one refused for its form leaves none."""
+        status = errors.rejected_status(text)
+        if status is not None:
+            self.next_oid += 1
+            trigger = spec.trigger
+            view = ev.OrderView(
+                self.next_oid, acct.address, spec.asset, spec.is_buy, spec.px, spec.sz,
+                spec.sz, self.ts, None if trigger is not None else spec.tif, spec.reduce_only,
+                spec.cloid, trigger.trigger_px if trigger is not None else 0,
+                trigger.tpsl if trigger is not None else None,
+                trigger.is_market if trigger is not None else False,
+            )  # fmt: skip
+            self._events.append(ev.OrderUpdate(view, status, self.ts))
+        return ev.Error(errors.per_order(text, spec.asset))
 
     def _check_alo(self, inst: Instrument, is_buy: bool, px: int) -> None:
         book = self.books[inst.asset]
@@ -229,6 +254,7 @@ class TradingMixin:
             for child in list(order.children):
                 self._cancel_waiting_child(child)
         text = errors.MARKET_NO_LIQUIDITY if tif in MARKET_TIFS else errors.IOC_CANCEL
+        self._update(order, errors.REJECTED_STATUS[text])
         return ev.Error(errors.with_asset(text, asset))
 
     def _place_orders(self, c: cmd.PlaceOrders, acct: Account) -> ev.ActionResult:
@@ -349,7 +375,7 @@ class TradingMixin:
             if spec.trigger is not None:
                 sz = self._check_trigger(acct, inst, spec, freed=old)
             else:
-                if spec.tif not in ("Gtc", "Ioc", "Alo"):
+                if spec.tif not in INPUT_TIFS:
                     raise errors.Rejected(errors.INVALID_TIF)
                 sz = self._check_order(
                     acct, inst, spec.is_buy, spec.px, spec.sz, spec.reduce_only, freed=old
@@ -370,6 +396,43 @@ class TradingMixin:
             self._update(order, ev.OPEN)
             return ev.Resting(order.oid, order.cloid)
         return self._execute(order)
+
+    # -- open-interest caps ----------------------------------------------------------------
+
+    def at_open_interest_cap(self, asset: int) -> bool:
+        cap = self.oi_caps[asset]
+        return cap is not None and self.open_interest[asset] * self.marks[asset] >= cap
+
+    def _set_open_interest_cap(self, c: cmd.SetOpenInterestCap) -> None:
+        if not 0 <= c.asset < self._n_assets:
+            raise errors.CoreError(f"no asset {c.asset}")
+        self.oi_caps[c.asset] = c.notional
+        self._capped = [a for a, cap in enumerate(self.oi_caps) if cap is not None]
+
+    def _cancel_aggressive_at_cap(self) -> None:
+        """While an asset is at its cap, resting orders that would grow their account's
+        position and are priced through the oracle (bids above it, asks below) are
+        cancelled (`openInterestCapCanceled`), as the venue's guard does."""
+        for asset in self._capped:
+            if not self.at_open_interest_cap(asset):
+                continue
+            oracle = self.oracles[asset]
+            book = self.books[asset]
+            doomed = []
+            for side in (book.bids, book.asks):
+                for level in side.iter_levels():
+                    if (level.px <= oracle) if side.is_bid else (level.px >= oracle):
+                        break
+                    for order in level.orders.values():
+                        size = order.account.position_size(asset)
+                        if not order.reduce_only and (size == 0 or (size > 0) == order.is_buy):
+                            doomed.append(order)
+            by_user: dict[str, list[tuple[int, int]]] = {}
+            for order in doomed:
+                by_user.setdefault(order.account.address, []).append((asset, order.oid))
+                self._remove_resting(order, ev.OPEN_INTEREST_CAP_CANCELED)
+            for user, cancels in by_user.items():
+                self._events.append(ev.NonUserCancel(user, tuple(cancels), self.ts))
 
     # -- dead man's switch -----------------------------------------------------------------
 

@@ -71,12 +71,11 @@ class TriggerBook:
         return [e[2] for e in self.above] + [e[2] for e in self.below]
 
 
-# Rejections of a fired trigger, as the status its order ends with.
+# Rejections of a fired trigger, as the status its order ends with (a cancel where the
+# venue names one, else the rejection's own status).
 _FIRE_STATUS = {
     errors.REDUCE_ONLY: ev.REDUCE_ONLY_CANCELED,
     errors.PERP_MARGIN: ev.MARGIN_CANCELED,
-    errors.MARKET_NO_LIQUIDITY: "marketOrderNoLiquidityRejected",
-    errors.PERP_MAX_POSITION: "perpMaxPositionRejected",
 }
 
 
@@ -170,12 +169,11 @@ class TriggersMixin:
                 acct, inst, order.is_buy, order.px, order.sz, order.reduce_only
             )
         except errors.Rejected as rejection:
-            self._update(order, _FIRE_STATUS.get(rejection.text, ev.REJECTED))
+            text = rejection.text
+            self._update(order, _FIRE_STATUS.get(text) or errors.rejected_status(text)
+                         or ev.REJECTED)  # fmt: skip
             return
-        status = self._execute(order)
-        if isinstance(status, ev.Error):
-            text = status.text.rsplit(" asset=", 1)[0]
-            self._update(order, _FIRE_STATUS.get(text, ev.REJECTED))
+        self._execute(order)  # a market trigger the book cannot take ends rejected there
 
     def _cancel_waiting_child(self, child: Order) -> None:
         parent = child.parent
@@ -257,7 +255,8 @@ class TriggersMixin:
                 if units.price_error(spec.trigger.trigger_px) or units.price_error(spec.px):
                     raise errors.Rejected(errors.BAD_TRIGGER_PX)
         except errors.Rejected as rejection:
-            return self._reject_all(specs, errors.per_order(rejection.text, asset))
+            error = self._rejected(acct, parent_spec, rejection.text)
+            return tuple(error for _ in specs)
         parent = self._new_order(acct, parent_spec, sz, builder)
         child_orders = []
         for spec in children:
@@ -283,7 +282,7 @@ class TriggersMixin:
             inst = self.instruments[asset]
             size = acct.position_size(asset)
             if size == 0 or (size > 0) == spec.is_buy:
-                statuses.append(ev.Error(errors.with_asset(errors.REDUCE_ONLY, asset)))
+                statuses.append(self._rejected(acct, spec, errors.REDUCE_ONLY))
                 continue
             held = size if size > 0 else -size
             if spec.sz == 0:  # size 0 means "the whole position"
@@ -293,7 +292,7 @@ class TriggersMixin:
             try:
                 self._check_trigger(acct, inst, spec)
             except errors.Rejected as rejection:
-                statuses.append(ev.Error(errors.per_order(rejection.text, asset)))
+                statuses.append(self._rejected(acct, spec, rejection.text))
                 continue
             order = self._new_order(acct, spec, spec.sz, builder)
             order.is_position_tpsl = True

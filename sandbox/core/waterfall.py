@@ -308,6 +308,7 @@ class WaterfallMixin(HealthMixin, DeleverageMixin):
         tid = trade_id(self.trade_seq)
         t_start, t_pnl = settle(taker, asset, taker_buys, px, q, 0, self)
         m_start, m_pnl = settle(maker, asset, not taker_buys, px, q, 0, self)
+        self._open_interest_moved(asset, taker_buys, q, t_start, m_start)
         for acct, start in ((taker, t_start), (maker, m_start)):
             if start == 0 or asset not in acct.positions:
                 self._track_holder(acct, asset, start)

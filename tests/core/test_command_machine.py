@@ -113,6 +113,10 @@ class CommandMachine(RuleBasedStateMachine):
     def halt(self, halted, which):
         self.apply(cmd.SetHalted(halted, which))
 
+    @rule(asset=assets, cap=st.none() | st.sampled_from([0, 10_000, 1_000_000]))
+    def open_interest_cap(self, asset, cap):
+        self.apply(cmd.SetOpenInterestCap(asset, None if cap is None else cap * 10**6))
+
     @rule(user=users, waived=st.booleans())
     def waive_schedule_cancel_gate(self, user, waived):
         self.apply(cmd.WaiveScheduleCancelGate(user, waived))

@@ -5,7 +5,7 @@ import pytest
 from sandbox.core import commands as cmd
 from sandbox.core import errors
 from sandbox.core import events as ev
-from tests.core.scene import ALICE, BOB, CAROL, Scene
+from tests.core.scene import ALICE, BOB, CAROL, Scene, usd
 
 CLOID = "0x0000000000000000000000000000002a"
 
@@ -29,8 +29,8 @@ def error(status) -> str:
     [
         ("60000", "0", "Order has zero size. asset=0"),
         ("60000", "0.0001", "Order must have minimum value of $10. asset=0"),
-        ("109000", "0.001", "Order price cannot be more than 80% away from the reference price"),
-        ("11000", "0.001", "Order price cannot be more than 80% away from the reference price"),
+        ("118000", "0.001", "Order price cannot be more than 95% away from the reference price"),
+        ("2900", "0.1", "Order price cannot be more than 95% away from the reference price"),
         # $240k at 20x needs $12k of initial margin; Alice has $10k
         ("60000", "4", "Insufficient margin to place order. asset=0"),
     ],
@@ -246,3 +246,110 @@ def test_schedule_cancel_needs_a_million_dollars_traded_as_on_the_venue():
     s.apply(cmd.WaiveScheduleCancelGate(ALICE, waived=False))
     s.apply(cmd.ScheduleCancel(ALICE))
     assert s.result().error.startswith("Cannot set scheduled cancel time")
+
+
+def updates(s: Scene, user: str) -> list[tuple[int, str]]:
+    return [(u.order.oid, u.status) for u in s.of(ev.OrderUpdate) if u.order.user == user]
+
+
+@pytest.mark.parametrize(
+    ("side", "px", "sz", "tif", "status"),
+    [
+        ("B", "60000", "0.0001", "Gtc", "minTradeNtlRejected"),
+        ("B", "60000", "4", "Gtc", "perpMarginRejected"),  # $240k at 20x: $12k of margin
+        ("A", "59000", "0.01", "Alo", "badAloPxRejected"),  # Bob bids 59,000
+        ("A", "59500", "0.01", "Ioc", "iocCancelRejected"),
+    ],
+)
+def test_a_refused_order_gets_an_oid_and_a_record(side, px, sz, tif, status):
+    """As on the venue, an order refused by a check of the account or the market is
+    assigned an oid and recorded with its status (it reaches orderUpdates and
+    historicalOrders); the response carries only the error text."""
+    s = scene()
+    s.order(BOB, "BTC", "B", "59000", "0.1")
+    before = s.ex.next_oid
+    result = s.order(ALICE, "BTC", side, px, sz, tif=tif, cloid=CLOID)
+    assert isinstance(result, ev.Error)
+    assert updates(s, ALICE) == [(before + 1, status)]
+    (update,) = s.of(ev.OrderUpdate)
+    assert (update.order.cloid, update.order.sz, update.ts) == (CLOID, s.sz("BTC", sz), s.now)
+    assert s.account(ALICE).orders == {} and CLOID not in s.account(ALICE).cloids
+
+
+def test_an_order_refused_for_its_form_leaves_no_record():
+    s = scene()
+    for kw in ({"sz": "0"}, {"tif": "Xyz"}):
+        before = s.ex.next_oid
+        args = {"sz": "0.01", "tif": "Gtc"} | kw
+        assert isinstance(s.order(ALICE, "BTC", "B", "60000", **args), ev.Error)
+        assert s.ex.next_oid == before and updates(s, ALICE) == []
+
+
+def test_frontend_market_is_a_market_order_that_matches_as_ioc():
+    s = scene()
+    s.order(BOB, "BTC", "A", "60010", "0.05")
+    status = s.order(ALICE, "BTC", "B", "61000", "0.1", tif="FrontendMarket")
+    assert isinstance(status, ev.Filled) and status.total_sz == s.sz("BTC", "0.05")
+    assert s.account(ALICE).orders == {}  # the rest is not left resting
+    assert updates(s, ALICE)[-1] == (status.oid, ev.CANCELED)
+    refused = s.order(ALICE, "BTC", "B", "61000", "0.1", tif="FrontendMarket")
+    assert refused == ev.Error("No liquidity available for market order. asset=0")
+    assert updates(s, ALICE)[-1][1] == "marketOrderNoLiquidityRejected"
+
+
+def test_a_resting_order_its_account_can_no_longer_back_is_cancelled_when_it_would_fill():
+    """Carol ($10,000 at 20x) is long 1.5 BTC from 60,000 and bids for 0.5 more at 55,000
+    ($1,375 of margin reserved). BTC falls to 55,100: her loss of $7,350 leaves $2,650 of
+    value against $4,132.50 of initial margin: she is above maintenance ($1,033), so not
+    liquidated, but no longer backs her bid. When Bob sells into it, the venue does not let
+    it grow her position: the bid ends `marginCanceled` (and in nonUserCancel), and Bob's
+    sell goes on to the next bid, Alice's."""
+    s = scene()
+    s.deposit(BOB, 1_000_000)
+    s.order(BOB, "BTC", "A", "60000", "1.5")
+    s.order(CAROL, "BTC", "B", "60000", "1.5", tif="Ioc")
+    bid = s.order(CAROL, "BTC", "B", "55000", "0.5")
+    s.order(ALICE, "BTC", "B", "54900", "0.1")
+    s.oracle("BTC", "58000")
+    s.oracle("BTC", "55100")
+    assert s.size(CAROL, "BTC") == s.sz("BTC", "1.5")  # not liquidated
+    assert s.ex.available_margin(s.account(CAROL)) < 0
+    sold = s.order(BOB, "BTC", "A", "54900", "0.1", tif="Ioc")
+    assert isinstance(sold, ev.Filled)
+    assert (bid.oid, ev.MARGIN_CANCELED) in updates(s, CAROL)
+    (cancel,) = s.of(ev.NonUserCancel)
+    assert cancel.cancels == ((0, bid.oid),)
+    assert [f.user for f in s.fills() if f.user != BOB] == [ALICE]
+
+
+def test_at_its_open_interest_cap_a_coin_refuses_orders_that_grow_positions():
+    """BTC's open interest is capped at $12,000. Alice buys 0.2 BTC from Bob at 60,000:
+    $12,000, at the cap. Carol may not open a position, Alice may neither grow hers nor
+    flip it, but she may reduce it. Bob's bid resting below the oracle stays."""
+    s = scene(open_interest_caps=(("BTC", usd(12_000)),))
+    s.order(BOB, "BTC", "B", "59000", "0.01")  # rests below the oracle: left alone
+    s.order(BOB, "BTC", "A", "60000", "0.2")
+    s.order(ALICE, "BTC", "B", "60000", "0.2", tif="Ioc")
+    assert s.ex.at_open_interest_cap(s.asset("BTC"))
+    refused = s.order(CAROL, "BTC", "B", "60000", "0.01")
+    assert refused == ev.Error("Cannot increase position when open interest is at cap. asset=0")
+    assert updates(s, CAROL)[-1][1] == "positionIncreaseAtOpenInterestCapRejected"
+    flip = s.order(ALICE, "BTC", "A", "60000", "0.3")
+    assert flip == ev.Error("Cannot flip position when open interest is at cap. asset=0")
+    assert isinstance(s.order(ALICE, "BTC", "A", "60100", "0.1"), ev.Resting)  # reduces
+    assert len(s.account(BOB).orders) == 1
+
+
+def test_a_coin_reaching_its_cap_cancels_resting_orders_priced_through_the_oracle():
+    s = scene()
+    s.order(BOB, "BTC", "A", "60000", "0.2")
+    s.order(ALICE, "BTC", "B", "60000", "0.2", tif="Ioc")
+    s.order(CAROL, "BTC", "B", "60100", "0.05")  # a bid above the oracle, growing her long
+    s.order(CAROL, "BTC", "B", "59000", "0.05")  # a bid below it
+    s.apply(cmd.SetOpenInterestCap(s.asset("BTC"), usd(10_000)))
+    assert [st for _, st in updates(s, CAROL)] == [ev.OPEN_INTEREST_CAP_CANCELED]
+    (cancel,) = s.of(ev.NonUserCancel)
+    assert cancel.user == CAROL and len(s.account(CAROL).orders) == 1
+    s.apply(cmd.SetOpenInterestCap(s.asset("BTC"), None))
+    assert not s.ex.at_open_interest_cap(s.asset("BTC"))
+    assert isinstance(s.order(CAROL, "BTC", "B", "59000", "0.01"), ev.Resting)

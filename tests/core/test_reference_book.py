@@ -32,10 +32,10 @@ class ReferenceBook:
             for o in self.resting
             if o["is_buy"] != is_buy and (o["px"] <= px if is_buy else o["px"] >= px)
         ]
+        self.next_oid += 1  # a refused post-only order gets an oid too (badAloPxRejected)
+        oid = self.next_oid
         if tif == "Alo" and crossing:
             return "error", None, [], []
-        self.next_oid += 1
-        oid = self.next_oid
         crossing.sort(key=lambda o: (o["px"] if is_buy else -o["px"], o["seq"]))
         fills, expired = [], []
         remaining = sz
