@@ -180,7 +180,7 @@ def test_a_filled_position_stop_cancels_the_position_take_profit():
         ],
         grouping="positionTpsl",
     )
-    tp, sl = sorted(s.account(ALICE).orders)
+    tp, _sl = sorted(s.account(ALICE).orders)
     s.order(CAROL, "BTC", "B", "57900", "1")
     s.oracle("BTC", "58000")
     assert [u.status for u in s.of(ev.OrderUpdate) if u.order.oid == tp] == [
