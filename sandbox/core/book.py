@@ -46,7 +46,8 @@ class Order(msgspec.Struct, eq=False, repr_omit_defaults=True):
     children: list | None = None  # normalTpsl children waiting for this order to fill
     siblings: list | None = None  # an activated normalTpsl group: the TP/SL children together
     builder: Any = None
-    where: int = 0  # resting, waiting for its trigger, or waiting for its parent
+    where: int = 0
+    twap: int | None = None  # the TWAP this order is a suborder of  # resting, waiting for its trigger, or waiting for its parent
 
     @property
     def user(self) -> str:

@@ -117,6 +117,24 @@ class ClassTransfer(msgspec.Struct, frozen=True, gc=False, tag=True):
     to_perp: bool
 
 
+class PlaceTwap(msgspec.Struct, frozen=True, gc=False, tag=True):
+    """A TWAP order (the venue's `twapOrder`): `sz` lots over `minutes`."""
+
+    user: str
+    asset: int
+    is_buy: bool
+    sz: int
+    reduce_only: bool
+    minutes: int
+    randomize: bool
+
+
+class CancelTwap(msgspec.Struct, frozen=True, gc=False, tag=True):
+    user: str
+    asset: int
+    twap_id: int
+
+
 class SetOracle(msgspec.Struct, frozen=True, gc=False, tag=True):
     prices: tuple[tuple[int, int], ...]  # (asset, px in ticks)
 
@@ -138,6 +156,8 @@ Command = (
     | UsdSend
     | SpotSend
     | ClassTransfer
+    | PlaceTwap
+    | CancelTwap
     | SetOracle
     | Tick
 )

@@ -106,6 +106,7 @@ class Fill(msgspec.Struct, frozen=True, gc=False):
     cloid: str | None = None
     builder_fee: int = 0
     liquidation: Liquidation | None = None
+    twap_id: int | None = None  # the TWAP whose suborder this fill is
 
 
 class Trade(msgspec.Struct, frozen=True, gc=False):
@@ -142,6 +143,7 @@ class Trade(msgspec.Struct, frozen=True, gc=False):
     taker_dir: str | None = None
     maker_dir: str | None = None
     kind: str = "match"
+    taker_twap: int | None = None  # the taker was a suborder of this TWAP
 
     @property
     def buyer(self) -> str:
@@ -157,7 +159,7 @@ class Trade(msgspec.Struct, frozen=True, gc=False):
             self.taker, self.asset, self.px, self.sz, is_buy, self.ts, self.taker_start,
             self.taker_dir or fill_dir(self.taker_start, is_buy, self.sz), self.taker_pnl,
             self.taker_oid, True, self.taker_fee, self.tid, self.action, self.taker_cloid,
-            self.taker_builder_fee, self.liquidation,
+            self.taker_builder_fee, self.liquidation, self.taker_twap,
         )  # fmt: skip
 
     def maker_fill(self) -> Fill:
@@ -192,11 +194,17 @@ class Error(msgspec.Struct, frozen=True, gc=False):
     text: str
 
 
+class TwapRunning(msgspec.Struct, frozen=True, gc=False):
+    """A TWAP order accepted: `{"running": {"twapId": ...}}`."""
+
+    twap_id: int
+
+
 WAITING_FOR_FILL = "waitingForFill"
 WAITING_FOR_TRIGGER = "waitingForTrigger"
 SUCCESS = "success"
 
-Status = Resting | Filled | Error | str
+Status = Resting | Filled | Error | TwapRunning | str
 
 
 class ActionResult(msgspec.Struct, frozen=True, gc=False):
@@ -327,6 +335,32 @@ class WaterfallStep(msgspec.Struct, frozen=True, gc=False):
     reason: str = ""
 
 
+class TwapView(msgspec.Struct, frozen=True, gc=False):
+    """A TWAP as it stood when an event was emitted (the venue's TwapState)."""
+
+    twap_id: int
+    user: str
+    asset: int
+    is_buy: bool
+    sz: int
+    executed_sz: int
+    executed_ntl: int  # micro-USDC
+    minutes: int
+    reduce_only: bool
+    randomize: bool
+    start: int  # ms
+
+
+class TwapStatus(msgspec.Struct, frozen=True, gc=False):
+    """A TWAP's status changed: "activated", "finished", "terminated" or "error" (with
+    `description`)."""
+
+    twap: TwapView
+    status: str
+    description: str
+    ts: int
+
+
 class LeverageChanged(msgspec.Struct, frozen=True, gc=False):
     user: str
     asset: int
@@ -348,4 +382,5 @@ Event = (
     | Liquidated
     | Notification
     | WaterfallStep
+    | TwapStatus
 )

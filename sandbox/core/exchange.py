@@ -7,8 +7,9 @@ then applies the command. The result is deterministic: the same commands at the 
 timestamps give the same events and the same `state_hash()`.
 
 The work is split by concern into mixins over the same state: `MatchingMixin` (the
-matching engine), `TriggersMixin` (TP/SL), `TradingMixin` (order actions), `FundsMixin`
-(balances, leverage), `MarketMixin` (oracle, mark, funding).
+matching engine), `TriggersMixin` (TP/SL), `TradingMixin` (order actions), `TwapMixin`
+(TWAP orders), `FundsMixin` (balances, leverage), `MarketMixin` (oracle, mark, funding),
+`WaterfallMixin` (liquidation, the backstop vault, ADL).
 """
 
 from __future__ import annotations
@@ -31,10 +32,12 @@ from sandbox.core.prices import MarkState
 from sandbox.core.statehash import state_hash
 from sandbox.core.trading import TradingMixin
 from sandbox.core.triggers import TriggerBook, TriggersMixin
+from sandbox.core.twap import Twap, TwapMixin
 from sandbox.core.waterfall import NEVER, WaterfallMixin
 
 
-class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMixin, WaterfallMixin):
+class Exchange(MatchingMixin, TriggersMixin, TradingMixin, TwapMixin, FundsMixin, MarketMixin,
+               WaterfallMixin):  # fmt: skip
     def __init__(self, config: ExchangeConfig | None = None, start_ms: int | None = None) -> None:
         """`start_ms` starts the clock; by default it starts at the first command's time."""
         self.config = config = config if config is not None else ExchangeConfig()
@@ -88,6 +91,9 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
         self._next_funding = 0
         self._next_timer = 0
         self._scheduled: list[tuple[int, str]] = []  # heap of (time, address)
+        self.twaps: dict[int, Twap] = {}  # running TWAPs by id
+        self.twap_seq = 0
+        self._twap_due: list[tuple[int, int]] = []  # heap of (time, TWAP id)
         self._events: list = []
         self._checked_margin: int | None = None  # order margin after the order last checked
         # The loss waterfall
@@ -114,6 +120,8 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
             cmd.ForceAdl: self._force_adl,
             cmd.ForceLiquidation: self._force_liquidation,
             cmd.WaiveScheduleCancelGate: self._waive_schedule_cancel_gate,
+            cmd.PlaceTwap: self._place_twap,
+            cmd.CancelTwap: self._cancel_twap,
         }
         if start_ms is not None:
             self._start(start_ms)
@@ -191,10 +199,13 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
         """Run everything due in (self.ts, ts], in time order."""
         scheduled = self._scheduled
         interval = self.config.funding_interval_ms
+        twaps = self._twap_due
         while True:
             due = min(self._next_funding, self._next_unwind)
             if scheduled and scheduled[0][0] < due:
                 due = scheduled[0][0]
+            if twaps and twaps[0][0] < due:
+                due = twaps[0][0]
             if due > ts:
                 break
             self._sample_premiums(due)
@@ -204,6 +215,8 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
                 acct = self.accounts[address]
                 if acct.scheduled_cancel == due:
                     self._fire_scheduled_cancel(acct)
+            if twaps and twaps[0][0] == due:
+                self._run_due_twaps(due)
             if due == self._next_unwind:
                 self._unwind_vault()
             if due == self._next_funding:
@@ -226,6 +239,8 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, FundsMixin, MarketMix
             due = self._next_unwind
         if self._scheduled and self._scheduled[0][0] < due:
             due = self._scheduled[0][0]
+        if self._twap_due and self._twap_due[0][0] < due:
+            due = self._twap_due[0][0]
         self._next_timer = due
 
     def _schedule(self, time: int, acct: Account) -> None:

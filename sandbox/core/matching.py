@@ -275,7 +275,7 @@ class MatchingMixin:
                 asset, px, q, ts, tid, self.action_seq, t_buy, tacct.address, taker.oid,
                 t_start, t_pnl, t_fee, macct.address, maker.oid, m_start, m_pnl, m_fee,
                 taker.cloid, maker.cloid, t_builder, m_builder, liquidation, None,
-                None, "match" if liquidation is None else "market",
+                None, "match" if liquidation is None else "market", taker.twap,
             )
         )  # fmt: skip
 

@@ -86,7 +86,11 @@ def state_tree(ex) -> tuple:
         sorted(ex.halted),
         list(ex.open_interest),
         list(ex.oi_caps),
-    )
+        ex.twap_seq,
+        [(t.id, t.account.address, t.asset, t.is_buy, t.sz, t.reduce_only, t.minutes,
+          t.randomize, t.start, t.slices_done, t.executed_sz, t.executed_ntl)
+         for _, t in sorted(ex.twaps.items())],
+    )  # fmt: skip
 
 
 def state_hash(ex) -> str:

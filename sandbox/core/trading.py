@@ -67,10 +67,12 @@ class TradingMixin:
         sz: int,
         reduce_only: bool,
         freed: Order | None = None,
+        min_value: bool = True,
     ) -> int:
         """Check a new order; return its size (cut to the position when reduce-only).
         `freed` is an order the new one replaces (modify): its margin and slot count as free.
-        Raises `errors.Rejected`."""
+        `min_value` false waives the $10 minimum (a TWAP's suborders). Raises
+        `errors.Rejected`."""
         self._checked_margin = None
         if self.halted and inst.asset in self.halted:
             raise errors.Rejected(errors.TRADING_HALTED)
@@ -94,7 +96,7 @@ class TradingMixin:
                 raise errors.Rejected(errors.REDUCE_ONLY)
             if sz > held:
                 sz = held
-        if px * sz < self._min_order_value and not (reduces and sz >= held):
+        if px * sz < self._min_order_value and not (reduces and sz >= held) and min_value:
             raise errors.Rejected(errors.MIN_TRADE_NTL)
         base = self._max_open_orders
         if len(acct.orders) - (freed is not None) >= base:

@@ -117,6 +117,15 @@ class CommandMachine(RuleBasedStateMachine):
     def open_interest_cap(self, asset, cap):
         self.apply(cmd.SetOpenInterestCap(asset, None if cap is None else cap * 10**6))
 
+    @rule(user=users, asset=assets, is_buy=st.booleans(), sz=st.integers(1, 5_000),
+          reduce_only=st.booleans(), minutes=st.sampled_from([4, 5, 6]), randomize=st.booleans())
+    def twap(self, user, asset, is_buy, sz, reduce_only, minutes, randomize):
+        self.apply(cmd.PlaceTwap(user, asset, is_buy, sz, reduce_only, minutes, randomize))
+
+    @rule(user=users, asset=assets, twap_id=st.integers(1, 6))
+    def cancel_twap(self, user, asset, twap_id):
+        self.apply(cmd.CancelTwap(user, asset, twap_id))
+
     @rule(user=users, waived=st.booleans())
     def waive_schedule_cancel_gate(self, user, waived):
         self.apply(cmd.WaiveScheduleCancelGate(user, waived))
