@@ -34,6 +34,7 @@ from protocol import signing
 log = logging.getLogger("bots.client")
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder().decode
+PARSE_ERROR = "Error parsing JSON into valid websocket request: "
 MAINNET_URL = "https://api.hyperliquid.xyz"
 TESTNET_URL = "https://api.hyperliquid-testnet.xyz"
 
@@ -118,7 +119,7 @@ class Client:
             await self._reconnect()
 
     def _receive(self, raw: str | bytes) -> None:
-        if raw == "Websocket connection established.":
+        if raw == "Websocket connection established.":  # older servers greet; the venue not
             return
         message = _decode(raw)
         channel = message.get("channel")
@@ -126,6 +127,8 @@ class Client:
             future = self._waiting.pop(message["data"]["id"], None)
             if future is not None and not future.done():
                 future.set_result(message["data"]["response"])
+        elif channel == "error" and self._refused_post(message.get("data")):
+            pass
         elif channel == "pong":
             if self._pongs:
                 future = self._pongs.pop(0)
@@ -134,6 +137,23 @@ class Client:
         elif channel != "subscriptionResponse":
             for event in decode(message):
                 self.on_event(event)
+
+    def _refused_post(self, text: object) -> bool:
+        """The venue answers a post it cannot parse on the bare `error` channel, without the
+        post's id, echoing the request: find the id in the echo and fail that request."""
+        if not isinstance(text, str) or not text.startswith(PARSE_ERROR):
+            return False
+        try:
+            request = _decode(text[len(PARSE_ERROR):])
+        except ValueError:
+            return False
+        request_id = request.get("id") if isinstance(request, dict) else None
+        future = self._waiting.pop(request_id, None) if isinstance(request_id, int) else None
+        if future is None:
+            return False
+        if not future.done():
+            future.set_exception(ClientError(text))
+        return True
 
     def _fail_waiting(self) -> None:
         for future in [*self._waiting.values(), *self._pongs]:

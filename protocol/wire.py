@@ -87,6 +87,7 @@ class WsLiquidation(Struct, gc=False):
 
 
 class WsFill(Struct, omit_defaults=True, gc=False):
+    # twapId is always sent: null unless the fill is a TWAP suborder's
     coin: str
     px: str
     sz: str
@@ -101,7 +102,7 @@ class WsFill(Struct, omit_defaults=True, gc=False):
     fee: str
     tid: int
     feeToken: str
-    twapId: None
+    twapId: int | None
     cloid: str | None = None
     liquidation: WsLiquidation | None = None
     builderFee: str | None = None
@@ -298,6 +299,24 @@ class BatchModifyAction(Struct, tag="batchModify", tag_field="type"):
     modifies: list[ModifyWire]
 
 
+class TwapWire(Struct):
+    a: int
+    b: bool
+    s: str
+    r: bool
+    m: int
+    t: bool
+
+
+class TwapOrderAction(Struct, tag="twapOrder", tag_field="type"):
+    twap: TwapWire
+
+
+class TwapCancelAction(Struct, tag="twapCancel", tag_field="type"):
+    a: int
+    t: int
+
+
 class ScheduleCancelAction(Struct, tag="scheduleCancel", tag_field="type"):
     time: int | None = None
 
@@ -387,6 +406,8 @@ Action = (
     | CancelByCloidAction
     | ModifyAction
     | BatchModifyAction
+    | TwapOrderAction
+    | TwapCancelAction
     | ScheduleCancelAction
     | UpdateLeverageAction
     | UpdateIsolatedMarginAction
@@ -403,12 +424,15 @@ Action = (
 )
 # Actions the venue has that this sandbox does not: answered with an error, not a 422.
 VENUE_ONLY = frozenset((
-    "twapOrder", "twapCancel", "vaultTransfer", "sendAsset", "subAccountSpotTransfer",
+    "vaultTransfer", "sendAsset", "subAccountSpotTransfer",
     "tokenDelegate", "cDeposit", "cWithdraw", "spotUser", "spotDeploy", "perpDeploy",
     "createVault", "vaultModify", "vaultDistribute", "convertToMultiSigUser", "multiSig",
     "evmUserModify", "setDisplayName", "CValidatorAction", "CSignerAction",
     "agentEnableDexAbstraction", "userDexAbstraction", "userPortfolioMargin",
     "reserveRequestWeight", "linkStakingUser", "perpDexClassTransfer", "claimRewards",
+    "topUpIsolatedOnlyMargin", "agentSetAbstraction", "userSetAbstraction",
+    "gossipPriorityBid", "registerReferrer", "subAccountModify", "sendToEvmWithData",
+    "validatorL1Stream", "borrowLend", "agentSendAsset", "userOutcome",
 ))  # fmt: skip
 USER_SIGNED = frozenset(
     ("usdSend", "spotSend", "withdraw3", "usdClassTransfer", "approveAgent", "approveBuilderFee")

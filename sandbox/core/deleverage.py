@@ -87,7 +87,7 @@ class DeleverageMixin:
                 ev.Liquidated(
                     acct.address, lid, self.vault.address, "adl", key[1] != CROSS,
                     closed * self.marks[asset], value,
-                    ((asset, -closed if size > 0 else closed),), self.ts,
+                    ((asset, closed if size > 0 else -closed),), self.ts,
                 )
             )  # fmt: skip
             self._events.append(

@@ -286,7 +286,9 @@ class Liquidated(msgspec.Struct, frozen=True, gc=False):
     isolated: bool
     notional: int  # of the positions liquidated, at mark, micro-USDC
     account_value: int  # the account's (or isolated position's) value before, micro-USDC
-    positions: tuple[tuple[int, int], ...]  # (asset, signed size) liquidated
+    # (asset, signed size liquidated): the part of the position it held that was liquidated,
+    # positive for a long, as the venue's ledger `liquidatedPositions[].szi` reads
+    positions: tuple[tuple[int, int], ...]
     ts: int
 
 

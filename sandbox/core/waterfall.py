@@ -208,7 +208,7 @@ class WaterfallMixin(HealthMixin, DeleverageMixin):
         if not filled:
             return 0
         lid = self._next_lid()
-        positions_closed = ((asset, -filled if size > 0 else filled),)
+        positions_closed = ((asset, filled if size > 0 else -filled),)
         self._events.append(
             ev.Liquidated(
                 acct.address, lid, self.vault.address, "market", isolated, filled * mark,
@@ -280,7 +280,7 @@ class WaterfallMixin(HealthMixin, DeleverageMixin):
         self._events.append(
             ev.Liquidated(
                 acct.address, lid, vault.address, "backstop", isolated, notional, value,
-                tuple((a, -s) for a, s in closed), self.ts,
+                tuple(closed), self.ts,
             )
         )  # fmt: skip
         for asset, size in closed:

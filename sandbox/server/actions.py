@@ -37,7 +37,17 @@ WEIGHT_LIMIT = "Signed action over weight limit of {limit}."
 EXPIRED = "Action already expired"
 UNKNOWN_TOKEN = "Unknown token."  # not published
 UNSUPPORTED = "{kind} is not supported by this sandbox."  # not published
-WRONG_CHAIN = "Signed for the wrong chain: this server is {chain}."  # not published
+WRONG_CHAIN = "Mainnet and testnet require different signature."
+
+
+PRIORITY_GROUPING = (
+    "Priority fees need every order IOC, or every order a post-only order that is not "
+    "reduce-only."
+)  # not published
+
+
+class RateLimited(Exception):
+    """The IP's REST weight is spent: HTTP 429 with body `null`, as the venue answers."""
 
 
 def ok(kind: str, data: Any = None) -> dict:
@@ -66,6 +76,8 @@ class ExchangeApi:
             wire.CancelByCloidAction: self._cancel_by_cloid,
             wire.ModifyAction: self._modify,
             wire.BatchModifyAction: self._batch_modify,
+            wire.TwapOrderAction: self._twap_order,
+            wire.TwapCancelAction: self._twap_cancel,
             wire.ScheduleCancelAction: self._schedule_cancel,
             wire.UpdateLeverageAction: self._update_leverage,
             wire.UpdateIsolatedMarginAction: self._update_isolated_margin,
@@ -83,14 +95,16 @@ class ExchangeApi:
 
     # -- the envelope ----------------------------------------------------------------------
 
-    def handle_body(self, body: bytes) -> dict:
+    def handle_body(self, body: bytes, ip: str | None = None) -> dict:
+        """The answer to an /exchange body; `ip` is charged the action's REST weight (None:
+        a websocket post, which is not). Raises `Unreadable` and `RateLimited`."""
         try:
             request = wire.exchange_request_decoder.decode(body)
         except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
             raise Unreadable(str(exc)) from None
-        return self.handle(request)
+        return self.handle(request, ip)
 
-    def handle(self, request: wire.ExchangeRequest) -> dict:
+    def handle(self, request: wire.ExchangeRequest, ip: str | None = None) -> dict:
         try:
             action = wire.any_decoder.decode(request.action)  # as received, for the signature
         except (msgspec.DecodeError, RecursionError) as exc:
@@ -102,6 +116,10 @@ class ExchangeApi:
             if isinstance(kind, str) and kind in wire.VENUE_ONLY:
                 return err(UNSUPPORTED.format(kind=kind))
             raise Unreadable(str(exc)) from None
+        limits = self.venue.limits
+        n = _batch_length(typed)
+        if ip is not None and not limits.charge_ip(ip, limits.exchange_weight(n)):
+            raise RateLimited
         try:
             vault = None if request.vaultAddress is None else normalize(request.vaultAddress)
         except Denied as denied:
@@ -118,7 +136,7 @@ class ExchangeApi:
         try:
             if action["type"] in wire.USER_SIGNED:
                 if typed.hyperliquidChain not in self.chains:
-                    return err(WRONG_CHAIN.format(chain=self.chains[0]))
+                    return err(WRONG_CHAIN)
                 if getattr(typed, "nonce", getattr(typed, "time", None)) != request.nonce:
                     return err("Invalid nonce: the action's nonce must equal the request's nonce")
                 signer = registry.user_signer(action, signature)
@@ -134,8 +152,15 @@ class ExchangeApi:
             return err("Unable to recover signer.")
         except Denied as denied:
             return err(denied.text)
+        if n > self.max_batch:
+            return err(WEIGHT_LIMIT.format(limit=self.max_batch))
+        acct = self.venue.exchange.accounts.get(user)
+        volume = acct.volume if acct is not None else 0
+        is_cancel = type(typed) in (wire.CancelAction, wire.CancelByCloidAction)
+        refusal = limits.check_address(user, n, is_cancel, volume)
+        if refusal is not None:
+            return err(refusal)
         registry.use_nonce(signer, request.nonce)
-        self.venue.requests[user] = self.venue.requests.get(user, 0) + 1
         try:
             return self._handlers[type(typed)](typed, user)
         except Denied as denied:
@@ -208,8 +233,6 @@ class ExchangeApi:
         return status
 
     def _place(self, user: str, orders: list[wire.OrderWire], grouping: str, builder) -> dict:
-        if len(orders) > self.max_batch:
-            return err(WEIGHT_LIMIT.format(limit=self.max_batch))
         specs = [self._spec(o) for o in orders]
         assets = [o.a for o in orders]
         valid = [(i, s) for i, s in enumerate(specs) if not isinstance(s, str)]
@@ -240,25 +263,30 @@ class ExchangeApi:
             if fee > self.venue.registry.builder_allowance(user, address):
                 return err(BUILDER_NOT_APPROVED)
             builder = cmd.Builder(address, fee)
-        grouping = action.grouping if isinstance(action.grouping, str) else "?"
+        grouping = action.grouping
+        if not isinstance(grouping, str):
+            if not _priority(grouping):
+                return err(errors.INVALID_GROUPING)
+            # A priority fee ({"p": n}, n / 1e8 of the notional, paid in staked HYPE) buys a
+            # place in the venue's block; here orders are matched as they arrive and nobody
+            # stakes HYPE, so the grouping is checked and nothing is charged.
+            tifs = {o.t.limit.tif if o.t.limit is not None else None for o in action.orders}
+            if not (tifs <= {"Ioc", "FrontendMarket"}
+                    or (tifs == {"Alo"} and not any(o.r for o in action.orders))):  # fmt: skip
+                return err(PRIORITY_GROUPING)
+            grouping = "na"
         return self._place(user, action.orders, grouping, builder)
 
     def _cancel(self, action: wire.CancelAction, user: str) -> dict:
-        if len(action.cancels) > self.max_batch:
-            return err(WEIGHT_LIMIT.format(limit=self.max_batch))
         result = self._apply(cmd.Cancel(user, tuple((c.a, c.o) for c in action.cancels)))
         return ok("cancel", {"statuses": [self._status(s, 0) for s in result.statuses]})
 
     def _cancel_by_cloid(self, action: wire.CancelByCloidAction, user: str) -> dict:
-        if len(action.cancels) > self.max_batch:
-            return err(WEIGHT_LIMIT.format(limit=self.max_batch))
         pairs = tuple((c.asset, c.cloid.lower()) for c in action.cancels)
         result = self._apply(cmd.CancelByCloid(user, pairs))
         return ok("cancel", {"statuses": [self._status(s, 0) for s in result.statuses]})
 
     def _modifies(self, user: str, pairs: list[tuple[Any, wire.OrderWire]], single: bool) -> dict:
-        if len(pairs) > self.max_batch:
-            return err(WEIGHT_LIMIT.format(limit=self.max_batch))
         statuses: list[Any] = [None] * len(pairs)
         valid = []
         for i, (oid, order) in enumerate(pairs):
@@ -284,6 +312,29 @@ class ExchangeApi:
 
     def _batch_modify(self, action: wire.BatchModifyAction, user: str) -> dict:
         return self._modifies(user, [(m.oid, m.order) for m in action.modifies], single=False)
+
+    def _twap_order(self, action: wire.TwapOrderAction, user: str) -> dict:
+        twap = action.twap
+        if not 0 <= twap.a < len(self.venue.exchange.instruments):
+            return ok("twapOrder", {"status": {"error": errors.with_asset(
+                errors.UNKNOWN_ASSET, twap.a)}})  # fmt: skip
+        units = self.venue.exchange.instruments[twap.a].units
+        try:
+            sz = units.parse_sz(twap.s)
+        except errors.Rejected as rejection:
+            return ok("twapOrder", {"status": {"error": errors.with_asset(rejection.text, twap.a)}})
+        result = self._apply(cmd.PlaceTwap(user, twap.a, twap.b, sz, twap.r, twap.m, twap.t))
+        (status,) = result.statuses
+        if isinstance(status, ev.Error):
+            return ok("twapOrder", {"status": {"error": status.text}})
+        return ok("twapOrder", {"status": {"running": {"twapId": status.twap_id}}})
+
+    def _twap_cancel(self, action: wire.TwapCancelAction, user: str) -> dict:
+        result = self._apply(cmd.CancelTwap(user, action.a, action.t))
+        (status,) = result.statuses
+        if isinstance(status, ev.Error):
+            return ok("twapCancel", {"status": {"error": status.text}})
+        return ok("twapCancel", {"status": status})
 
     def _schedule_cancel(self, action: wire.ScheduleCancelAction, user: str) -> dict:
         return self._default(self._apply(cmd.ScheduleCancel(user, action.time)))
@@ -364,3 +415,22 @@ class ExchangeApi:
     def _approve_builder_fee(self, action: wire.ApproveBuilderFeeAction, user: str) -> dict:
         self.venue.registry.approve_builder(user, action.builder, action.maxFeeRate)
         return ok("default")
+
+
+def _batch_length(action) -> int:
+    """How many requests an action counts as: its orders, cancels or modifies (the venue
+    counts a batch of n as n against the address budget)."""
+    kind = type(action)
+    if kind is wire.OrderAction:
+        return max(1, len(action.orders))
+    if kind is wire.CancelAction or kind is wire.CancelByCloidAction:
+        return max(1, len(action.cancels))
+    if kind is wire.BatchModifyAction:
+        return max(1, len(action.modifies))
+    return 1
+
+
+def _priority(grouping: dict) -> bool:
+    """Is this the venue's priority grouping, `{"p": n}` with n a whole number >= 0?"""
+    p = grouping.get("p")
+    return len(grouping) == 1 and type(p) is int and p >= 0

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from protocol import wire
 from sandbox.server import control, info
-from sandbox.server.actions import ExchangeApi
+from sandbox.server.actions import ExchangeApi, RateLimited
 from sandbox.server.venue import Venue
 from sandbox.server.ws import WsEndpoint
 
@@ -35,6 +35,11 @@ def _unreadable(text: str) -> web.Response:
     return web.Response(status=422, text=text, content_type="text/plain")
 
 
+def _rate_limited() -> web.Response:
+    """The venue's answer past the IP's REST weight: HTTP 429 with body `null`."""
+    return web.Response(status=429, body=b"null", content_type=JSON)
+
+
 def create_app(
     venue: Venue, *, background: bool = True, admin_token: str | None = None
 ) -> web.Application:
@@ -46,21 +51,41 @@ def create_app(
     exchange_api = ExchangeApi(venue)
     ws = WsEndpoint(venue, exchange_api)
 
+    limits = venue.limits
+
     async def post_info(request: web.Request) -> web.Response:
         body = await request.read()
+        ip = request.remote or ""
         try:
             payload = wire.any_decoder.decode(body)
-            return _json_response(info.answer(venue, payload))
+        except (ValueError, RecursionError):  # msgspec.DecodeError is a ValueError
+            payload = None
+        kind = payload.get("type") if isinstance(payload, dict) else None
+        kind = kind if isinstance(kind, str) else ""
+        if not limits.charge_ip(ip, limits.info_base_weight(kind)):
+            return _rate_limited()
+        if payload is None:
+            return _unreadable(info.UNREADABLE)
+        try:
+            answer = info.answer(venue, payload)
         except info.Unreadable as unreadable:
             return _unreadable(unreadable.text)
-        except (ValueError, RecursionError):  # msgspec.DecodeError is a ValueError
+        except RecursionError:
             return _unreadable(info.UNREADABLE)
+        if isinstance(answer, list):  # the venue charges long answers more
+            limits.charge_extra(ip, limits.info_extra_weight(kind, len(answer)))
+        return _json_response(answer)
 
     async def post_exchange(request: web.Request) -> web.Response:
         body = await request.read()
+        ip = request.remote or ""
         try:
-            return _json_response(exchange_api.handle_body(body))
+            return _json_response(exchange_api.handle_body(body, ip))
+        except RateLimited:
+            return _rate_limited()
         except info.Unreadable as unreadable:
+            if not limits.charge_ip(ip, limits.exchange_weight(1)):
+                return _rate_limited()
             return _unreadable(unreadable.text)
 
     for prefix in ("", "/"):  # a base URL with a trailing slash asks for //info

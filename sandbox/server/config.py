@@ -5,8 +5,30 @@ from __future__ import annotations
 import msgspec
 
 from sandbox.core.config import ExchangeConfig
+from sandbox.server.limits import RateLimitConfig
 
 DAY_MS = 86_400_000
+
+# How often feeds go out: (kind, least ms between two pushes of a change, ms after which the
+# whole state is pushed again unchanged; 0: never). The venue's cadences as measured on its
+# live API (a public probe, 2026-08; oppenxyz/oppen's captures, 2026-09): state feeds about
+# every 4-5 s, activeAssetCtx about every second, allMids about every 5 s, l2Book at most
+# every 0.5 s (docs) and about every 5 s unchanged, allDexsAssetCtxs about every 15 s.
+CADENCE = (
+    ("l2Book", 500, 5_000),
+    ("allMids", 0, 5_000),
+    ("activeAssetCtx", 0, 1_000),
+    ("assetCtxs", 0, 5_000),
+    ("allDexsAssetCtxs", 15_000, 15_000),
+    ("clearinghouseState", 0, 5_000),
+    ("openOrders", 0, 5_000),
+    ("webData3", 0, 5_000),
+    ("spotState", 0, 5_000),
+    ("twapStates", 0, 5_000),
+    ("allDexsClearinghouseState", 0, 5_000),
+    ("activeAssetData", 0, 5_000),
+    ("webData2", 0, 15_000),  # throttled to 15 s before the venue dropped it
+)
 
 
 class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -29,9 +51,24 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
     oracle_ms: int = 3_000  # how often the price feeds post the oracle (the venue: ~3 s)
     ws_buffer_limit: int = 8 * 1_048_576  # bytes waiting for a slow client before it is cut off
     ws_idle_timeout_s: float = 60.0  # the venue closes a socket it has sent nothing to
-    ws_greeting: bool = True  # "Websocket connection established." on connect
+    # "Websocket connection established." on connect: the live venue sends none (measured
+    # 2026-08); older clients expected it.
+    ws_greeting: bool = False
+    # webData2: refused, as the live venue refuses it (2026-08); True serves it for older
+    # clients (hyperliquid-python-sdk 0.24.0 still offers it).
+    ws_webdata2: bool = False
+    # A subscription naming an unknown coin: "close" drops the connection without a close
+    # frame, as the venue was measured to (2026-09); "error" answers an error frame.
+    ws_unknown_coin: str = "close"
+    cadence: tuple[tuple[str, int, int], ...] = CADENCE
+    # The venue's rate limits (per IP, per address, websocket). Off unless asked: the CLI
+    # serves with them on; tests and scenarios, whose clients share one IP, run without.
+    rate_limits: RateLimitConfig = msgspec.field(
+        default_factory=lambda: RateLimitConfig(enabled=False)
+    )
     max_body_bytes: int = 1_048_576
-    max_subscriptions: int = 1_000  # per connection
+    # Subscriptions per connection, limits or not (the venue's 1000 per IP when they are on).
+    max_subscriptions: int = 1_000
     max_batch: int = 200  # orders or cancels in one action (the venue's weight limit)
     nonce_past_ms: int = 2 * DAY_MS  # nonces must lie within (now - past, now + future)
     nonce_future_ms: int = DAY_MS
@@ -48,3 +85,5 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError('time must be "realtime" or "virtual"')
         if self.chain not in ("testnet", "mainnet", "auto"):
             raise ValueError('chain must be "testnet", "mainnet" or "auto"')
+        if self.ws_unknown_coin not in ("close", "error"):
+            raise ValueError('ws_unknown_coin must be "close" or "error"')

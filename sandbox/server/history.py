@@ -43,7 +43,10 @@ OrderRecord = tuple  # (ev.OrderView, status, status time)
 class UserHistory:
     """Kept as the core's events; formatted only when asked for."""
 
-    __slots__ = ("cloids", "fills", "funding", "ledger", "orders", "statuses")
+    __slots__ = (
+        "cloids", "cum_ledger", "fills", "funding", "ledger", "orders", "statuses",
+        "twap_fills", "twaps",
+    )  # fmt: skip
 
     def __init__(self, fills: int, orders: int, ledger: int) -> None:
         self.fills: deque[ev.Fill] = deque(maxlen=fills)  # oldest first
@@ -52,6 +55,9 @@ class UserHistory:
         self.cloids: dict[str, int] = {}
         self.funding: deque[dict] = deque(maxlen=ledger)
         self.ledger: deque[dict] = deque(maxlen=ledger)
+        self.cum_ledger = 0  # USDC in less out (deposits, withdrawals, transfers)
+        self.twaps: deque[ev.TwapStatus] = deque(maxlen=orders)  # status changes
+        self.twap_fills: deque[ev.Fill] = deque(maxlen=orders)  # TWAP suborders' fills
 
 
 class CoinHistory:
@@ -82,7 +88,14 @@ class History:
     # -- recording -------------------------------------------------------------------------
 
     def record_fill(self, fill: ev.Fill) -> None:
-        self.user(fill.user).fills.append(fill)
+        history = self.user(fill.user)
+        history.fills.append(fill)
+        if fill.twap_id is not None:
+            history.twap_fills.append(fill)
+
+    def record_twap(self, status: ev.TwapStatus) -> dict:
+        self.user(status.twap.user).twaps.append(status)
+        return self.views.twap_record(status)
 
     def record_trade(self, trade: ev.Trade) -> None:
         coin = self.coins[trade.asset]
@@ -155,9 +168,13 @@ class History:
             }
         )
 
-    def record_ledger(self, user: str, ts: int, action: int, delta: dict) -> dict:
+    def record_ledger(self, user: str, ts: int, action: int, delta: dict, net: int = 0) -> dict:
+        """Keep a ledger entry; `net` is what it brought into the account (negative: took
+        out), for `cumLedger`."""
         entry = {"time": ts, "hash": tx_hash(action) if action else ZERO_HASH, "delta": delta}
-        self.user(user).ledger.append(entry)
+        history = self.user(user)
+        history.ledger.append(entry)
+        history.cum_ledger += net
         return entry
 
     # -- reading ---------------------------------------------------------------------------
@@ -169,6 +186,23 @@ class History:
             return []
         fill = self.views.fill
         return [fill(f) for f in history.fills if f.ts >= start and (end is None or f.ts <= end)]
+
+    def twap_history(self, user: str) -> list[dict]:
+        """A user's TWAP status changes, oldest first (`twapHistory`)."""
+        history = self.users.get(user)
+        if history is None:
+            return []
+        return [self.views.twap_record(s) for s in history.twaps]
+
+    def twap_slice_fills(self, user: str, start: int = 0, end: int | None = None) -> list[dict]:
+        """A user's TWAP suborder fills, newest first, each `{"fill", "twapId"}`."""
+        history = self.users.get(user)
+        if history is None:
+            return []
+        return [
+            self.views.twap_slice_fill(f) for f in reversed(history.twap_fills)
+            if f.ts >= start and (end is None or f.ts <= end)
+        ]  # fmt: skip
 
     def order(self, record: OrderRecord) -> wire.OrderWithStatus:
         view, status, ts = record

@@ -40,11 +40,14 @@ class Session:
     """One websocket connection: its subscriptions and its transport."""
 
     __slots__ = (
-        "cut_off", "hub", "last_sent", "limit", "pending", "subscriptions", "transport", "ws",
+        "cut_off", "hub", "ip", "last_sent", "limit", "pending", "subscriptions", "transport",
+        "ws",
     )  # fmt: skip
 
-    def __init__(self, ws: web.WebSocketResponse, transport, hub: Hub, limit: int) -> None:
+    def __init__(self, ws: web.WebSocketResponse, transport, hub: Hub, limit: int,
+                 ip: str = "") -> None:  # fmt: skip
         self.ws = ws
+        self.ip = ip
         self.transport = transport
         self.hub = hub
         self.limit = limit
@@ -96,35 +99,49 @@ class Hub:
     def __init__(self) -> None:
         self.sessions: dict[Session, None] = {}
         self.subscribers: dict[Key, dict[Session, None]] = {}
+        self.by_kind: dict[str, dict[Key, None]] = {}  # the keys subscribed, by feed
         self.published = 0  # frames published to subscribers (for benchmarks and stats)
         self.published_bytes = 0
         self._pending: dict[Session, None] = {}  # sessions with frames queued
+        self.on_drop = None  # called with each session dropped (the rate limits' release)
 
     def add(self, session: Session) -> None:
         self.sessions[session] = None
 
     def drop(self, session: Session) -> None:
-        self.sessions.pop(session, None)
+        """Forget a session and its subscriptions (once: later calls do nothing)."""
+        if session not in self.sessions:
+            return
+        if self.on_drop is not None:
+            self.on_drop(session)
+        del self.sessions[session]
         for key in session.subscriptions:
-            subs = self.subscribers.get(key)
-            if subs is not None:
-                subs.pop(session, None)
-                if not subs:
-                    del self.subscribers[key]
+            self._leave(session, key)
         session.subscriptions.clear()
         session.pending.clear()
 
     def subscribe(self, session: Session, key: Key, echo: dict) -> None:
         session.subscriptions[key] = echo
-        self.subscribers.setdefault(key, {})[session] = None
+        subs = self.subscribers.get(key)
+        if subs is None:
+            subs = self.subscribers[key] = {}
+            self.by_kind.setdefault(key[0], {})[key] = None
+        subs[session] = None
 
     def unsubscribe(self, session: Session, key: Key) -> None:
         session.subscriptions.pop(key, None)
+        self._leave(session, key)
+
+    def _leave(self, session: Session, key: Key) -> None:
         subs = self.subscribers.get(key)
         if subs is not None:
             subs.pop(session, None)
             if not subs:
                 del self.subscribers[key]
+                keys = self.by_kind[key[0]]
+                del keys[key]
+                if not keys:
+                    del self.by_kind[key[0]]
 
     def wanted(self, key: Key) -> bool:
         return key in self.subscribers
@@ -158,7 +175,8 @@ class Hub:
             self.publish(key, channel, build())
 
     def keys(self, kind: str) -> list[Key]:
-        return [key for key in self.subscribers if key[0] == kind]
+        keys = self.by_kind.get(kind)
+        return list(keys) if keys else []
 
     async def close_idle(self, idle_s: float) -> None:
         """Close the connections nothing was sent to for `idle_s` (the venue's timeout)."""

@@ -94,6 +94,37 @@ def asset_ctxs(venue) -> list[wire.PerpAssetCtx]:
     return [views.asset_ctx(a, history) for a in range(len(views.coins))]
 
 
+def _cum_ledger(venue, user: str) -> str:
+    history = venue.history.users.get(user)
+    return fmt_usdc(history.cum_ledger if history is not None else 0)
+
+
+def perps_at_cap(venue) -> list[str]:
+    ex = venue.exchange
+    return [inst.name for inst in ex.instruments if ex.at_open_interest_cap(inst.asset)]
+
+
+def web_data3(venue, user: str) -> dict:
+    """The venue's `webData3`: the user's agent and ledger, and per perp dex its vault
+    equity and the coins at their open-interest cap (the positions, orders and contexts
+    now have feeds of their own)."""
+    unnamed = venue.registry.agents_of.get(user, {}).get("")
+    return {
+        "userState": {
+            "agentAddress": unnamed.address if unnamed else None,
+            "agentValidUntil": unnamed.valid_until if unnamed else None,
+            "cumLedger": _cum_ledger(venue, user),
+            "serverTime": venue.exchange.ts,
+            "isVault": user == venue.exchange.vault.address,
+            "user": user,
+        },
+        "perpDexStates": [{
+            "totalVaultEquity": "0.0", "perpsAtOpenInterestCap": perps_at_cap(venue),
+            "leadingVaults": [],
+        }],
+    }  # fmt: skip
+
+
 def web_data2(venue, user: str) -> dict:
     agents = venue.registry.agents_of.get(user, {})
     unnamed = agents.get("")
@@ -104,13 +135,13 @@ def web_data2(venue, user: str) -> dict:
         "openOrders": frontend_open_orders(venue, user),
         "agentAddress": unnamed.address if unnamed else None,
         "agentValidUntil": unnamed.valid_until if unnamed else None,
-        "cumLedger": "0.0",
+        "cumLedger": _cum_ledger(venue, user),
         "meta": venue.views.meta(),
         "assetCtxs": asset_ctxs(venue),
         "serverTime": venue.exchange.ts,
         "isVault": False,
         "user": user,
-        "twapStates": [],
+        "twapStates": venue.views.twap_states(user),
         "spotState": spot_state(venue, user),
         "spotAssetCtxs": [],
     }
@@ -261,29 +292,32 @@ def _funding_history(venue, req):
     return [r for r in rows if r["time"] >= start and (end is None or r["time"] <= end)][:PAGE]
 
 
-def _user_funding(venue, req):
-    start = _int(req, "startTime")
+def _page(entries, req) -> list:
+    """A time-range page of `entries` (oldest first): from `startTime` on, the first 500;
+    without `startTime` (clients send none to mean "lately"), the most recent 500."""
+    start = _int(req, "startTime", None)
     end = _int(req, "endTime", None)
+    rows = [e for e in entries if (start is None or e["time"] >= start)
+            and (end is None or e["time"] <= end)]  # fmt: skip
+    return rows[:PAGE] if start is not None else rows[-PAGE:]
+
+
+def _user_funding(venue, req):
     history = venue.history.users.get(_user(req))
     if history is None:
+        _page((), req)  # the fields are still checked
         return []
     return [
         {"delta": {"type": "funding", "coin": f["coin"], "usdc": f["usdc"], "szi": f["szi"],
                    "fundingRate": f["fundingRate"], "nSamples": None},
          "hash": ZERO_HASH, "time": f["time"]}
-        for f in history.funding if f["time"] >= start and (end is None or f["time"] <= end)
-    ][:PAGE]  # fmt: skip
+        for f in _page(history.funding, req)
+    ]  # fmt: skip
 
 
 def _ledger_updates(venue, req):
-    start = _int(req, "startTime")
-    end = _int(req, "endTime", None)
     history = venue.history.users.get(_user(req))
-    if history is None:
-        return []
-    return [e for e in history.ledger if e["time"] >= start and (end is None or e["time"] <= end)][
-        :PAGE
-    ]
+    return _page(history.ledger if history is not None else (), req)
 
 
 def _user_fees(venue, req):
@@ -299,7 +333,7 @@ def _user_fees(venue, req):
         },
         "userCrossRate": cross, "userAddRate": add, "userSpotCrossRate": "0.0007",
         "userSpotAddRate": "0.0004", "activeReferralDiscount": "0.0", "trial": None,
-        "feeTrialReward": "0.0", "nextTrialAvailableTimestamp": None, "stakingLink": None,
+        "feeTrialEscrow": "0.0", "nextTrialAvailableTimestamp": None, "stakingLink": None,
         "activeStakingDiscount": {"bpsOfMaxSupply": "0.0", "discount": "0.0"},
     }  # fmt: skip
 
@@ -307,13 +341,7 @@ def _user_fees(venue, req):
 def _user_rate_limit(venue, req):
     user = _user(req)
     acct = venue.exchange.accounts.get(user)
-    volume = acct.volume if acct is not None else 0
-    return {
-        "cumVlm": fmt_usdc(volume),
-        "nRequestsUsed": venue.requests.get(user, 0),
-        "nRequestsCap": 10_000 + volume // 1_000_000,
-        "nRequestsSurplus": 0,
-    }
+    return venue.limits.address_usage(user, acct.volume if acct is not None else 0)
 
 
 def _perp_dexs(venue, req):
@@ -409,7 +437,10 @@ def _margin_table(venue, req):
 
 
 def _portfolio(venue, req):
-    user = _user(req)
+    return portfolio(venue, _user(req))
+
+
+def portfolio(venue, user: str) -> list:
     acct = venue.exchange.accounts.get(user)
     value = venue.views.clearinghouse(acct).marginSummary.accountValue if acct else "0.0"
     point = {"accountValueHistory": [[venue.exchange.ts, value]], "pnlHistory": [[venue.exchange.ts, "0.0"]],
@@ -420,6 +451,25 @@ def _portfolio(venue, req):
 
 def _empty_list(venue, req):
     return []
+
+
+def _perps_at_cap(venue, req):
+    return perps_at_cap(venue)
+
+
+def _twap_history(venue, req):
+    return venue.history.twap_history(_user(req))
+
+
+def _twap_slice_fills(venue, req):
+    return venue.history.twap_slice_fills(_user(req))[:FILLS_PAGE]
+
+
+def _twap_slice_fills_by_time(venue, req):
+    start = _int(req, "startTime")
+    end = _int(req, "endTime", None)
+    fills = venue.history.twap_slice_fills(_user(req), start, end)
+    return list(reversed(fills))[:FILLS_PAGE]
 
 
 def _delegator_summary(venue, req):
@@ -469,17 +519,16 @@ HANDLERS = {
     "webData2": _web_data2,
     "marginTable": _margin_table,
     "portfolio": _portfolio,
-    "perpsAtOpenInterestCap": _empty_list,
-    "userTwapSliceFills": _empty_list,
-    "userTwapSliceFillsByTime": _empty_list,
-    "twapHistory": _empty_list,
+    "perpsAtOpenInterestCap": _perps_at_cap,
+    "userTwapSliceFills": _twap_slice_fills,
+    "userTwapSliceFillsByTime": _twap_slice_fills_by_time,
+    "twapHistory": _twap_history,
     "userVaultEquities": _empty_list,
     "delegations": _empty_list,
     "delegatorRewards": _empty_list,
     "delegatorHistory": _empty_list,
     "delegatorSummary": _delegator_summary,
     "userToMultiSigSigners": _nothing,
-    "vaultDetails": _nothing,
 }
 
 
@@ -491,3 +540,8 @@ def answer(venue, req: Any) -> Any:
     if handler is None:
         raise Unreadable(f"unknown variant {req.get('type')!r}")
     return handler(venue, req)
+
+
+from sandbox.server import info_platform  # noqa: E402  (it reads the helpers above)
+
+HANDLERS.update(info_platform.HANDLERS)

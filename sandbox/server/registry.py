@@ -94,7 +94,9 @@ class Registry:
             return owner
         vault = normalize(vault)
         entry = self.sub_accounts.get(vault)
-        if entry is None or entry[0] != owner:
+        if entry is None:
+            raise Denied(f"Vault not registered: {vault}")
+        if entry[0] != owner:
             raise Denied(f"User or API Wallet {signer} is not authorized to act for {vault}.")
         return vault
 
@@ -103,17 +105,17 @@ class Registry:
         if signer in self.agents:
             raise Denied("API wallets cannot sign transfers, withdrawals or approvals.")
         if signer not in self.ex.accounts or signer in self.ex.system_accounts:
-            raise Denied(f"User or API Wallet {signer} does not exist.")
+            raise Denied(f"Must deposit before performing actions. User: {signer}")
         return signer
 
     # -- nonces ----------------------------------------------------------------------------
 
     def check_nonce(self, signer: str, nonce: int, now: int) -> None:
-        if not now - self.nonce_past_ms < nonce < now + self.nonce_future_ms:
-            raise Denied(
-                f"Invalid nonce: {nonce} is outside the accepted window "
-                f"({now - self.nonce_past_ms}, {now + self.nonce_future_ms})"
-            )
+        low, high = now - self.nonce_past_ms, now + self.nonce_future_ms
+        if nonce <= low:
+            raise Denied(f"Invalid nonce: nonce too low {nonce} < {low}")
+        if nonce >= high:
+            raise Denied(f"Invalid nonce: nonce too high {nonce} > {high}")
         used = self.nonces.get(signer)
         if used is None:
             return

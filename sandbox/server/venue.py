@@ -25,23 +25,26 @@ from sandbox.core.exchange import Exchange
 from sandbox.core.units import fmt_usdc
 from sandbox.liquidity import Liquidity
 from sandbox.pricefeed import Oracle
+from sandbox.server import feeds
 from sandbox.server.audit import step_json
 from sandbox.server.clock import RealtimeClock, VirtualClock
 from sandbox.server.config import ServerConfig
 from sandbox.server.history import History
 from sandbox.server.hub import Hub
+from sandbox.server.limits import RateLimits
 from sandbox.server.registry import Registry
 from sandbox.server.views import Views
 from sandbox.timeline import Timeline
 
 AUDIT_KEPT = 100_000
+BOOK_TRADES = frozenset(("match", "market"))  # trades against a resting order
 
 # What a snapshot holds: everything that changes as the venue runs. The connections (`hub`),
 # the wall clock and the configuration are not state; they stay as they are (nothing in
 # STATE refers to them but through the venue, which pickles as a reference to itself).
 STATE = (
-    "exchange", "views", "history", "registry", "audit", "requests", "timeline", "clock",
-    "oracle", "liquidity", "_dirty_books", "_trades", "_dirty_users", "_marks_moved",
+    "exchange", "views", "history", "registry", "audit", "timeline", "clock", "oracle",
+    "liquidity", "_dirty_books", "_trades", "_dirty_users", "_marks_moved",
 )  # fmt: skip
 
 
@@ -81,7 +84,11 @@ class Venue:
         )
         self.hub = Hub()
         self.audit: deque[ev.WaterfallStep] = deque(maxlen=AUDIT_KEPT)
-        self.requests: dict[str, int] = {}  # actions per user, for userRateLimit
+        self.limits = RateLimits(self.now, config.rate_limits)
+        # the cadence of each feed: (least ms between pushes of a change, re-push ms)
+        self.cadence = {kind: (least, again) for kind, least, again in config.cadence}
+        self._last_push: dict[tuple, int] = {}  # a throttled feed's key -> its last push
+        self._repush_due: dict[str, int] = {}  # kind -> when its state goes out again
         self._dirty_books: set[int] = set()
         self._trades: dict[int, list[wire.WsTrade]] = {}
         self._dirty_users: dict[str, None] = {}
@@ -112,7 +119,9 @@ class Venue:
         """The whole state now (the core, the API's history, nonces and agents, the
         timeline with its oracle, market makers and scheduled events, the audit)."""
         self.flush()  # what subscribers are owed is published before, not replayed after
-        state = pickle.dumps({n: getattr(self, n) for n in STATE}, pickle.HIGHEST_PROTOCOL)
+        state = {n: getattr(self, n) for n in STATE}
+        state["rate_addresses"] = self.limits.addresses  # the budget of every address
+        state = pickle.dumps(state, pickle.HIGHEST_PROTOCOL)
         return Snapshot(snapshot_id, self.now(), self.exchange.state_hash(), state)
 
     def restore(self, snapshot: Snapshot) -> None:
@@ -124,6 +133,7 @@ class Venue:
             state.pop("clock")
             timeline = state["timeline"]
             timeline.shift(max(0, self.wall_clock.now() - timeline.now))
+        self.limits.addresses = state.pop("rate_addresses")
         for name, value in state.items():
             setattr(self, name, value)
         self._last_mids, self._last_bbo = {}, {}
@@ -192,6 +202,21 @@ class Venue:
                     history.record_fill(fill)
                     user_fills.setdefault(fill.user, []).append(fill)
                     self._dirty_users[fill.user] = None
+                if event.kind in BOOK_TRADES:  # the maker's resting order filled
+                    maker = event.maker
+                    hub.publish_lazy(
+                        ("notification", maker), "notification",
+                        lambda e=event: {"notification": views.resting_fill_notice(e)},
+                    )  # fmt: skip
+            elif kind is ev.TwapStatus:
+                record = history.record_twap(event)
+                user = event.twap.user
+                hub.publish_lazy(("userEvents", user), "user", lambda r=record: {"twapHistory": [r]})
+                hub.publish_lazy(
+                    ("userTwapHistory", user), "userTwapHistory",
+                    lambda r=record, u=user: {"user": u, "history": [r]},
+                )  # fmt: skip
+                self._dirty_users[user] = None
             elif kind is ev.OrderUpdate:
                 order = event.order
                 self._dirty_books.add(order.asset)
@@ -246,10 +271,26 @@ class Venue:
                 wire_fills = [views.fill(f) for f in fills]
                 hub.publish(("userEvents", user), "user", {"fills": wire_fills})
                 hub.publish(("userFills", user), "userFills", {"user": user, "fills": wire_fills})
+            slices = [f for f in fills if f.twap_id is not None and f.user == user and f.crossed]
+            if slices and (hub.wanted(("userEvents", user))
+                           or hub.wanted(("userTwapSliceFills", user))):  # fmt: skip
+                wire_slices = [views.twap_slice_fill(f) for f in slices]
+                hub.publish(("userEvents", user), "user", {"twapSliceFills": wire_slices})
+                hub.publish(("userTwapSliceFills", user), "userTwapSliceFills",
+                            {"user": user, "twapSliceFills": wire_slices})  # fmt: skip
 
     def _ledger(self, event: ev.Ledger) -> None:
         kind = event.kind
         usdc = fmt_usdc(event.usdc)
+        # what the entry brought into the account's perp and spot balances, for cumLedger
+        if kind == "deposit":
+            net = event.usdc
+        elif kind == "withdraw":
+            net = -event.usdc
+        elif kind in ("internalTransfer", "subAccountTransfer", "spotTransfer"):
+            net = -event.usdc if event.user == event.sender else event.usdc
+        else:
+            net = 0
         if kind == "deposit":
             delta = {"type": "deposit", "usdc": usdc}
         elif kind == "withdraw":
@@ -273,7 +314,7 @@ class Venue:
             delta = {"type": "accountClassTransfer", "usdc": usdc, "toPerp": event.to_perp}
         else:
             delta = {"type": kind, "usdc": usdc}
-        self._publish_ledger(event.user, event.ts, event.action, delta)
+        self._publish_ledger(event.user, event.ts, event.action, delta, net)
 
     def _liquidated(self, event: ev.Liquidated) -> None:
         views = self.views
@@ -298,8 +339,8 @@ class Venue:
         self._publish_ledger(user, event.ts, self.exchange.action_seq, delta)
         self._dirty_users[user] = None
 
-    def _publish_ledger(self, user: str, ts: int, action: int, delta: dict) -> None:
-        entry = self.history.record_ledger(user, ts, action, delta)
+    def _publish_ledger(self, user: str, ts: int, action: int, delta: dict, net: int = 0) -> None:
+        entry = self.history.record_ledger(user, ts, action, delta, net)
         self.hub.publish_lazy(
             ("userNonFundingLedgerUpdates", user), "userNonFundingLedgerUpdates",
             lambda: {"user": user, "nonFundingLedgerUpdates": [entry]},
@@ -309,19 +350,25 @@ class Venue:
 
     def flush(self) -> None:
         """Publish the market data and user state changed since the last block, each
-        message encoded once for all of its subscribers."""
+        message encoded once for all of its subscribers, and the state the venue pushes
+        again at its cadence, changed or not."""
         views, hub, ex = self.views, self.hub, self.exchange
         books, self._dirty_books = self._dirty_books, set()
         trades, self._trades = self._trades, {}
         users, self._dirty_users = self._dirty_users, {}
         moved, self._marks_moved = self._marks_moved, False
+        now = self.now()
         try:
-            now = ex.ts
+            waiting = set()  # books whose change must wait for their feed's cadence
+            book_keys = hub.keys("l2Book")
             for asset in sorted(books):
                 coin = views.coins[asset]
-                for key in hub.keys("l2Book"):
+                for key in book_keys:
                     if key[1] == coin:
-                        hub.publish(key, "l2Book", views.l2_book(asset, key[2], key[3]))
+                        if self._may_push(key, now):
+                            hub.publish(key, "l2Book", feeds.book(self, key))
+                        else:
+                            waiting.add(asset)
                 if hub.wanted(("bbo", coin)):
                     bbo = views.bbo(asset)
                     if bbo.bbo != self._last_bbo.get(asset):
@@ -331,6 +378,7 @@ class Venue:
                     ("activeAssetCtx", coin), "activeAssetCtx",
                     lambda a=asset, c=coin: {"coin": c, "ctx": views.asset_ctx(a, self.history)},
                 )  # fmt: skip
+            self._dirty_books |= waiting
             for asset, batch in sorted(trades.items()):
                 coin = views.coins[asset]
                 hub.publish_lazy(
@@ -338,27 +386,76 @@ class Venue:
                 )
                 for key in hub.keys("candle"):
                     if key[1] == coin:
-                        candle = self.history.current_candle(asset, key[2], now)
+                        candle = self.history.current_candle(asset, key[2], ex.ts)
                         if candle is not None:
                             hub.publish(key, "candle", candle)
-            if books and hub.wanted(("allMids",)):
-                mids = views.mids()
-                if mids != self._last_mids:
-                    self._last_mids = mids
-                    hub.publish(("allMids",), "allMids", {"mids": mids})
+            if books:
+                if hub.wanted(("allMids",)):
+                    mids = views.mids()
+                    if mids != self._last_mids:
+                        self._last_mids = mids
+                        hub.publish(("allMids",), "allMids", {"mids": mids})
+                for kind in ("assetCtxs", "allDexsAssetCtxs"):
+                    if hub.wanted((kind,)) and self._may_push((kind,), now):
+                        hub.publish((kind,), kind, feeds.market_feed(self, kind))
             self._flush_user_state(users, moved)
+            self._repush(now)
         finally:
             hub.deliver()  # what was built goes out, whatever failed after it
 
-    def _flush_user_state(self, users: dict[str, None], moved: bool) -> None:
-        """State feeds (clearinghouseState, webData2, activeAssetData, openOrders) of the
-        users whose state changed, or of everyone holding positions when marks moved."""
-        hub = self.hub
-        from sandbox.server import feeds
+    def _may_push(self, key: tuple, now: int) -> bool:
+        """May a change of `key`'s feed go out now, given its cadence? (Notes it if so.)"""
+        least = self.cadence.get(key[0], (0, 0))[0]
+        if not least or (key[0] == "l2Book" and key[4]):  # a `fast` book: every block
+            return True
+        last = self._last_push.get(key)
+        if last is not None and 0 <= now - last < least:
+            return False
+        self._last_push[key] = now
+        return True
 
+    def _repush(self, now: int) -> None:
+        """Push every feed whose cadence has come round again, changed or not, as the venue
+        re-pushes its books, mids, contexts and users' state."""
+        hub = self.hub
+        for kind, (_, again) in self.cadence.items():
+            if not again or kind not in hub.by_kind:
+                continue
+            due = self._repush_due.get(kind)
+            if due is None or due > now + again:  # new, or the clock went back (a restore)
+                self._repush_due[kind] = now + again
+                continue
+            if now < due:
+                continue
+            self._repush_due[kind] = now + again
+            for key in hub.keys(kind):
+                hub.publish(key, kind, self._feed(key))
+                if key in self._last_push:
+                    self._last_push[key] = now
+
+    def _feed(self, key: tuple):
+        """The whole of a feed now, as it is pushed."""
+        kind = key[0]
+        if kind == "l2Book":
+            return feeds.book(self, key)
+        if kind == "allMids":
+            return {"mids": self.views.mids()}
+        if kind == "activeAssetCtx":
+            asset = self.exchange.by_name[key[1]].asset
+            return {"coin": key[1], "ctx": self.views.asset_ctx(asset, self.history)}
+        if kind in ("assetCtxs", "allDexsAssetCtxs"):
+            return feeds.market_feed(self, kind)
+        return feeds.state_feed(self, key)
+
+    def _flush_user_state(self, users: dict[str, None], moved: bool) -> None:
+        """State feeds of the users whose state changed, and, while marks move, those
+        priced at mark (clearinghouseState, activeAssetData, ...) of everyone holding
+        positions."""
+        hub, accounts = self.hub, self.exchange.accounts
         for kind in feeds.STATE_FEEDS:
+            priced = kind in feeds.PRICED_FEEDS
             for key in hub.keys(kind):
                 user = key[1]
-                if user in users or (moved and self.exchange.accounts.get(user) is not None
-                                     and self.exchange.accounts[user].positions):  # fmt: skip
+                if user in users or (moved and priced and user in accounts
+                                     and accounts[user].positions):  # fmt: skip
                     hub.publish(key, kind, feeds.state_feed(self, key))

@@ -14,7 +14,7 @@ from sandbox.core import events as ev
 from sandbox.core.accounts import Account
 from sandbox.core.book import Order
 from sandbox.core.exchange import Exchange
-from sandbox.core.ids import tx_hash
+from sandbox.core.ids import ZERO_HASH, tx_hash
 from sandbox.core.margin import liquidation_price, return_on_equity
 from sandbox.core.triggers import fires_above
 from sandbox.core.units import USDC, fmt_rate, fmt_usdc
@@ -22,6 +22,11 @@ from sandbox.core.units import USDC, fmt_rate, fmt_usdc
 MARKET_TIFS = ("FrontendMarket", "LiquidationMarket")
 ROE_DECIMALS = 10
 LIQ_PX_DECIMALS = 8
+
+
+def _plain(number: str) -> str:
+    """A venue number string without its trailing ".0" ("7262.0" -> "7262")."""
+    return number[:-2] if number.endswith(".0") else number
 
 
 def side(is_buy: bool) -> str:
@@ -75,12 +80,57 @@ class Views:
             liquidation = wire.WsLiquidation(
                 liq.liquidated_user, units.fmt_px(liq.mark_px), liq.method
             )
+        # a TWAP suborder has no transaction of its own: its fills' hash is all zeros
+        twap = fill.twap_id
         return wire.WsFill(
             self.coins[asset], units.fmt_px(fill.px), units.fmt_sz(fill.sz), side(fill.is_buy),
             fill.ts, units.fmt_sz(fill.start_position), fill.dir, fmt_usdc(fill.closed_pnl),
-            tx_hash(fill.action), fill.oid, fill.crossed, fmt_usdc(fill.fee), fill.tid, "USDC",
-            None, fill.cloid, liquidation, fmt_usdc(fill.builder_fee) if fill.builder_fee else None,
+            tx_hash(fill.action) if twap is None else ZERO_HASH, fill.oid, fill.crossed,
+            fmt_usdc(fill.fee), fill.tid, "USDC", twap, fill.cloid, liquidation,
+            fmt_usdc(fill.builder_fee) if fill.builder_fee else None,
         )  # fmt: skip
+
+    def resting_fill_notice(self, trade: ev.Trade) -> str:
+        """The venue's notification to the maker of a fill: `Resting order filled: Bought
+        1017.6 ARB at $0.20138` (sizes and prices without trailing zeros)."""
+        units = self.units[trade.asset]
+        verb = "Sold" if trade.taker_is_buy else "Bought"
+        sz, px = _plain(units.fmt_sz(trade.sz)), _plain(units.fmt_px(trade.px))
+        return f"Resting order filled: {verb} {sz} {self.coins[trade.asset]} at ${px}"
+
+    def twap_slice_fill(self, fill: ev.Fill) -> dict:
+        """A TWAP suborder's fill as `userTwapSliceFills` shows it: the fill (its `twapId`
+        null, as in the venue's captures) and the TWAP's id beside it."""
+        wire_fill = self.fill(fill)
+        wire_fill.twapId = None
+        return {"fill": wire_fill, "twapId": fill.twap_id}
+
+    def twap_state(self, twap: ev.TwapView) -> dict:
+        """The venue's TwapState, in its key order."""
+        units = self.units[twap.asset]
+        return {
+            "coin": self.coins[twap.asset], "user": twap.user, "side": side(twap.is_buy),
+            "sz": units.fmt_sz(twap.sz), "executedSz": units.fmt_sz(twap.executed_sz),
+            "executedNtl": fmt_usdc(twap.executed_ntl), "minutes": twap.minutes,
+            "reduceOnly": twap.reduce_only, "randomize": twap.randomize,
+            "timestamp": twap.start, "trigger": None, "stopPx": None,
+        }  # fmt: skip
+
+    def twap_record(self, status: ev.TwapStatus) -> dict:
+        """A `twapHistory` record: `time` in seconds, as the venue sends it."""
+        body = {"status": status.status}
+        if status.status == "error":
+            body["description"] = status.description
+        return {"time": status.ts // 1000, "state": self.twap_state(status.twap),
+                "status": body, "twapId": status.twap.twap_id}  # fmt: skip
+
+    def twap_states(self, user: str) -> list:
+        """`[[twapId, TwapState]]` of the user's running TWAPs."""
+        return [
+            [t.id, self.twap_state(t.view())]
+            for _, t in sorted(self.ex.twaps.items())
+            if t.account.address == user
+        ]
 
     def trade(self, trade: ev.Trade) -> wire.WsTrade:
         asset = trade.asset
@@ -316,29 +366,43 @@ class Views:
         )  # fmt: skip
 
     def active_asset_data(self, acct: Account | None, user: str, asset: int) -> dict:
+        """What `user` may still trade in `asset`, `[buy, sell]`: `availableToTrade` is
+        margin in USD and `maxTradeSzs = availableToTrade * leverage / markPx`, the relation
+        the venue's own examples hold (APT 37019438.03 * 3 / 4.4716 = 24836370.44). The
+        side that reduces a held position may first close it, which frees its margin (cross:
+        its initial margin; isolated: its pool) for the other way: it can trade the
+        position's size plus what the available and freed margin open."""
         ex = self.ex
         units = self.units[asset]
         mark = ex.marks[asset]
         if acct is None:
             lev = ex._default_leverage[asset]
             leverage = {"type": "cross", "value": lev}
-            available = 0
+            available = [0, 0]
         else:
             lev = ex.leverage_of(acct, asset)
+            pos = acct.positions.get(asset)
             if ex.is_isolated(acct, asset):
-                pos = acct.positions.get(asset)
                 raw = pos.iso_raw if pos is not None else 0
                 leverage = {"type": "isolated", "value": lev, "rawUsd": fmt_usdc(raw)}
             else:
                 leverage = {"type": "cross", "value": lev}
-            available = max(0, ex.available_margin(acct))
-        max_size = available * lev // mark if mark else 0
+            free = max(0, ex.available_margin(acct))
+            available = [free, free]
+            if pos is not None and mark:
+                held = abs(pos.size)
+                freed = pos.iso_raw + pos.size * mark if pos.isolated else -(-held * mark // lev)
+                # the reducing side: close `held` (worth held * mark / lev of margin in this
+                # relation), then open with what is free
+                closing = -(-held * mark // lev) + max(0, freed)
+                available[0 if pos.size < 0 else 1] = free + closing
+        sizes = [a * lev // mark if mark else 0 for a in available]
         return {
             "user": user,
             "coin": self.coins[asset],
             "leverage": leverage,
-            "maxTradeSzs": [units.fmt_sz(max_size), units.fmt_sz(max_size)],
-            "availableToTrade": [fmt_usdc(available * lev), fmt_usdc(available * lev)],
+            "maxTradeSzs": [units.fmt_sz(sizes[0]), units.fmt_sz(sizes[1])],
+            "availableToTrade": [fmt_usdc(available[0]), fmt_usdc(available[1])],
             "markPx": units.fmt_px(mark),
         }
 
@@ -381,6 +445,7 @@ SPOT_META = {
             "isCanonical": True,
             "evmContract": None,
             "fullName": None,
+            "deployerTradingFeeShare": "0.0",
         }
     ],
 }

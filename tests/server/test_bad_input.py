@@ -257,7 +257,9 @@ def test_malformed_user_signed_actions_are_refused_and_move_nothing(sandbox, tra
     still_serving(sandbox)
 
 
-@pytest.mark.parametrize("kind", ["vaultTransfer", "twapOrder", "tokenDelegate", "sendAsset"])
+@pytest.mark.parametrize(
+    "kind", ["vaultTransfer", "topUpIsolatedOnlyMargin", "tokenDelegate", "sendAsset", "borrowLend"]
+)
 def test_venue_actions_the_sandbox_lacks_get_an_error_not_a_422(sandbox, trader, kind):
     alice = trader()
     response = post(sandbox, "/exchange", signed(alice.key, {"type": kind, "x": 1}))
