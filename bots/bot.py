@@ -8,7 +8,9 @@ and in a fixed order among bots, so that a run is the same every time; or `run()
 
 Hooks, each optional (events are `bots.events` structs):
 `on_start()` (the first turn), `on_book(book)`, `on_trades(trades)`, `on_fill(fill)`,
-`on_adl(fill)` (a fill the venue marks Auto-Deleveraging), `on_liquidation(event)`,
+`on_adl(fill)` (a fill the venue marks Auto-Deleveraging), `on_liquidation(event)` (the
+`liquidation` user event; the liquidation's own fills, marked by their `liquidation`
+object naming this bot, are kept in `liquidation_fills` and go to `on_fill`),
 `on_order_update(update)`, `on_non_user_cancel(cancels)`, `on_funding(funding)`,
 `on_reconnect()`, `on_timer(now_ms)` (last, every turn). `say(text)` leaves a line for
 whoever narrates the run.
@@ -36,6 +38,7 @@ class Bot:
         self.started = False
         self.adl_fills: list[ev.Fill] = []
         self.liquidations: list[ev.LiquidationEvent] = []
+        self.liquidation_fills: list[ev.Fill] = []
         self.books: dict[str, ev.Book] = {}
 
     @property
@@ -76,6 +79,8 @@ class Bot:
                     self.adl_fills.append(event)
                     await self.on_adl(event)
                 else:
+                    if event.liquidated(self.client.address):
+                        self.liquidation_fills.append(event)
                     await self.on_fill(event)
             elif kind is ev.OrderUpdate:
                 await self.on_order_update(event)

@@ -1,7 +1,8 @@
 """Typed events: what the venue pushes, decoded (msgspec) into structs.
 
 `decode(message)` turns one websocket message into a list of events: a `Fill` for each fill
-(an ADL's has `is_adl`), a `LiquidationEvent`, `NonUserCancel`s, a `Funding`, `OrderUpdate`s,
+(an ADL's has `is_adl`; one of your own liquidation says so in `liquidated(you)`), a
+`LiquidationEvent`, `NonUserCancel`s, a `Funding`, `OrderUpdate`s,
 a `Book`, `Trade`s, `Mids`, a `Notification`; anything else is kept as a `Raw`. Unknown
 fields are ignored, so the venue adding one breaks nothing.
 """
@@ -46,10 +47,19 @@ class Fill(msgspec.Struct, frozen=True):
         """The venue closed this position by auto-deleveraging."""
         return self.dir == ADL_DIR
 
-    @property
-    def is_liquidation(self) -> bool:
-        """This position was liquidated (the fill of a liquidation or of a bankrupt side)."""
-        return self.dir.startswith("Liquidated")
+    def liquidated(self, user: str) -> bool:
+        """Is this the fill of `user`'s own liquidation? Read it from the `liquidation`
+        object, as the venue marks it: `liquidatedUser` is the user. Not from `dir`: the
+        venue tags a market liquidation's fills as ordinary closes ("Close Long") and keeps
+        the "Liquidated ..." dirs for its rarer backstop takeovers; a maker that absorbed
+        someone else's liquidation gets the object too, naming the other account; an ADL'd
+        fill names the bankrupt account."""
+        liquidation = self.liquidation
+        return (
+            liquidation is not None
+            and liquidation.liquidatedUser.lower() == user.lower()
+            and not self.is_adl
+        )
 
 
 class LiquidationEvent(msgspec.Struct, frozen=True):

@@ -432,7 +432,7 @@ VENUE_ONLY = frozenset((
     "reserveRequestWeight", "linkStakingUser", "perpDexClassTransfer", "claimRewards",
     "topUpIsolatedOnlyMargin", "agentSetAbstraction", "userSetAbstraction",
     "gossipPriorityBid", "registerReferrer", "subAccountModify", "sendToEvmWithData",
-    "validatorL1Stream", "borrowLend", "agentSendAsset", "userOutcome",
+    "validatorL1Stream", "borrowLend", "agentSendAsset", "userOutcome", "hip3LiquidatorTransfer",
 ))  # fmt: skip
 USER_SIGNED = frozenset(
     ("usdSend", "spotSend", "withdraw3", "usdClassTransfer", "approveAgent", "approveBuilderFee")

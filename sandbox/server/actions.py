@@ -409,7 +409,8 @@ class ExchangeApi:
         )
 
     def _approve_agent(self, action: wire.ApproveAgentAction, user: str) -> dict:
-        self.venue.registry.approve_agent(user, action.agentAddress, action.agentName or "")
+        self.venue.registry.approve_agent(user, action.agentAddress, action.agentName or "",
+                                          self.venue.now())  # fmt: skip
         return ok("default")
 
     def _approve_builder_fee(self, action: wire.ApproveBuilderFeeAction, user: str) -> dict:

@@ -22,6 +22,7 @@ INTERVALS = {
     "12h": 43_200_000, "1d": DAY_MS, "3d": 3 * DAY_MS, "1w": 7 * DAY_MS, "1M": 0,
 }  # fmt: skip
 CANDLES_KEPT = 5_000  # per coin and interval, as the venue keeps
+DAYS_OF_VOLUME = 15  # userFees' dailyUserVlm: today and the 14 days before
 
 
 def interval_start(interval: str, ts: int) -> tuple[int, int]:
@@ -44,7 +45,7 @@ class UserHistory:
     """Kept as the core's events; formatted only when asked for."""
 
     __slots__ = (
-        "cloids", "cum_ledger", "fills", "funding", "ledger", "orders", "statuses",
+        "cloids", "cum_ledger", "daily", "fills", "funding", "ledger", "orders", "statuses",
         "twap_fills", "twaps",
     )  # fmt: skip
 
@@ -58,6 +59,7 @@ class UserHistory:
         self.cum_ledger = 0  # USDC in less out (deposits, withdrawals, transfers)
         self.twaps: deque[ev.TwapStatus] = deque(maxlen=orders)  # status changes
         self.twap_fills: deque[ev.Fill] = deque(maxlen=orders)  # TWAP suborders' fills
+        self.daily: dict[int, list[int]] = {}  # day -> [taker, maker] notional, 15 days
 
 
 class CoinHistory:
@@ -78,6 +80,7 @@ class History:
         self._limits = (fills, orders, ledger)
         self.users: dict[str, UserHistory] = {}
         self.coins = [CoinHistory() for _ in views.coins]
+        self.daily: dict[int, int] = {}  # day -> the venue's notional volume, 15 days
 
     def user(self, address: str) -> UserHistory:
         history = self.users.get(address)
@@ -90,6 +93,13 @@ class History:
     def record_fill(self, fill: ev.Fill) -> None:
         history = self.user(fill.user)
         history.fills.append(fill)
+        day = fill.ts // DAY_MS
+        volumes = history.daily.get(day)
+        if volumes is None:
+            volumes = history.daily[day] = [0, 0]
+            for old in [d for d in history.daily if d <= day - DAYS_OF_VOLUME]:
+                del history.daily[old]
+        volumes[0 if fill.crossed else 1] += fill.px * fill.sz
         if fill.twap_id is not None:
             history.twap_fills.append(fill)
 
@@ -98,6 +108,12 @@ class History:
         return self.views.twap_record(status)
 
     def record_trade(self, trade: ev.Trade) -> None:
+        day = trade.ts // DAY_MS
+        if day not in self.daily:
+            self.daily[day] = 0
+            for old in [d for d in self.daily if d <= day - DAYS_OF_VOLUME]:
+                del self.daily[old]
+        self.daily[day] += trade.px * trade.sz
         coin = self.coins[trade.asset]
         coin.trades.append(trade)
         ts, px, sz = trade.ts, trade.px, trade.sz
@@ -186,6 +202,20 @@ class History:
             return []
         fill = self.views.fill
         return [fill(f) for f in history.fills if f.ts >= start and (end is None or f.ts <= end)]
+
+    def daily_volume(self, user: str, now: int) -> list[dict]:
+        """`userFees`' dailyUserVlm: today and the 14 days before, oldest first: the user's
+        taker (`userCross`) and maker (`userAdd`) notional and the venue's."""
+        history = self.users.get(user)
+        daily = history.daily if history is not None else {}
+        today = now // DAY_MS
+        out = []
+        for day in range(today - DAYS_OF_VOLUME + 1, today + 1):
+            cross, add = daily.get(day, (0, 0))
+            date = datetime.fromtimestamp(day * 86_400, tz=UTC).strftime("%Y-%m-%d")
+            out.append({"date": date, "userCross": fmt_usdc(cross), "userAdd": fmt_usdc(add),
+                        "exchange": fmt_usdc(self.daily.get(day, 0))})  # fmt: skip
+        return out
 
     def twap_history(self, user: str) -> list[dict]:
         """A user's TWAP status changes, oldest first (`twapHistory`)."""

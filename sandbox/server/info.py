@@ -19,6 +19,26 @@ from sandbox.server.registry import Denied, normalize
 from sandbox.server.views import SPOT_META, book_precision_ok
 
 UNREADABLE = "Failed to deserialize the JSON body into the target type"
+# The venue's fee tiers (docs, fees): by 14-day volume, perps taker/maker and spot; maker
+# rebates by share of the venue's maker volume. The sandbox charges the base tier.
+FEE_TIERS = {
+    "vip": [
+        {"ntlCutoff": cutoff, "cross": cross, "add": add, "spotCross": s_cross, "spotAdd": s_add}
+        for cutoff, cross, add, s_cross, s_add in (
+            ("5000000.0", "0.0004", "0.00012", "0.0006", "0.0003"),
+            ("25000000.0", "0.00035", "0.00008", "0.0005", "0.0002"),
+            ("100000000.0", "0.0003", "0.00004", "0.0004", "0.0001"),
+            ("500000000.0", "0.00028", "0.0", "0.00035", "0.0"),
+            ("2000000000.0", "0.00026", "0.0", "0.0003", "0.0"),
+            ("7000000000.0", "0.00024", "0.0", "0.00025", "0.0"),
+        )
+    ],
+    "mm": [
+        {"makerFractionCutoff": "0.005", "add": "-0.00001"},
+        {"makerFractionCutoff": "0.015", "add": "-0.00002"},
+        {"makerFractionCutoff": "0.03", "add": "-0.00003"},
+    ],
+}
 PAGE = 500  # time-range queries
 FILLS_PAGE = 2_000
 
@@ -81,11 +101,10 @@ def open_orders(venue, user: str) -> list[wire.OpenOrder]:
 
 def spot_state(venue, user: str) -> dict:
     acct = venue.exchange.accounts.get(user)
-    total = acct.spot if acct is not None else 0
+    total = fmt_usdc(acct.spot if acct is not None else 0)
     return {
-        "balances": [
-            {"coin": "USDC", "token": 0, "hold": "0.0", "total": fmt_usdc(total), "entryNtl": "0.0"}
-        ]
+        "balances": [{"coin": "USDC", "token": 0, "hold": "0.0", "total": total, "entryNtl": "0.0"}],
+        "tokenToAvailableAfterMaintenance": [[0, total]],
     }
 
 
@@ -321,14 +340,14 @@ def _ledger_updates(venue, req):
 
 
 def _user_fees(venue, req):
-    _user(req)
+    user = _user(req)
     config = venue.exchange.config
     cross, add = fmt_rate(config.taker_fee), fmt_rate(config.maker_fee)
     return {
-        "dailyUserVlm": [],
+        "dailyUserVlm": venue.history.daily_volume(user, venue.exchange.ts),
         "feeSchedule": {
             "cross": cross, "add": add, "spotCross": "0.0007", "spotAdd": "0.0004",
-            "tiers": {"vip": [], "mm": []}, "referralDiscount": "0.04",
+            "tiers": FEE_TIERS, "referralDiscount": "0.04",
             "stakingDiscountTiers": [{"bpsOfMaxSupply": "0.0", "discount": "0.0"}],
         },
         "userCrossRate": cross, "userAddRate": add, "userSpotCrossRate": "0.0007",

@@ -43,9 +43,9 @@ def user_abstraction(venue, req) -> str:
 
 
 def user_dex_abstraction(venue, req) -> bool | None:
-    """Whether dex abstraction is on: never set here, which the venue answers with null."""
-    _user(req)
-    return None
+    """Whether dex abstraction is on: off for every account here (false), null for an
+    address with no account, as the venue answers (nktkas/hyperliquid's test of it)."""
+    return False if _user(req) in venue.exchange.accounts else None
 
 
 def legal_check(venue, req) -> dict:

@@ -19,6 +19,8 @@ from protocol import signing
 from sandbox.core.exchange import Exchange
 
 MAX_NAMED_AGENTS = 3
+AGENT_VALIDITY_MS = 180 * 86_400_000  # an agent approved without valid_until: 180 days
+ZERO_ADDRESS = "0x" + "0" * 40
 _HEX40 = re.compile(r"[0-9a-fA-F]{40}")
 NONCES_KEPT = 100
 
@@ -132,9 +134,13 @@ class Registry:
 
     # -- agents ----------------------------------------------------------------------------
 
-    def approve_agent(self, owner: str, address: str, name: str) -> None:
+    def approve_agent(self, owner: str, address: str, name: str, now: int) -> None:
+        """Approve `address` as `owner`'s agent under `name` ("" unnamed). It is valid until
+        the time `name` gives (" valid_until <ms>"), else for 180 days, as the venue's agents
+        are (their `validUntil` is always a time). The zero address revokes the agent of
+        that name."""
         address = normalize(address)
-        valid_until = None
+        valid_until = now + AGENT_VALIDITY_MS
         base, _, until = name.partition(" valid_until ")
         if until:
             try:
@@ -144,6 +150,11 @@ class Registry:
             name = base
         if len(name) > 16:
             raise Denied("Agent name is too long: at most 16 characters.")
+        if address == ZERO_ADDRESS:
+            revoked = self.agents_of.get(owner, {}).pop(name, None)
+            if revoked is not None:
+                del self.agents[revoked.address]
+            return
         if address in self.ex.accounts and address not in self.agents:
             raise Denied("Agent address is a user account.")
         existing = self.agents.get(address)

@@ -33,7 +33,10 @@ PLACEHOLDERS = frozenset({
     "vaultDetails", "spotDeployState",
 })  # fmt: skip
 
-UNASKED = {("userRole", "vault"): "the sandbox has no vaults"}
+UNASKED = {
+    ("userRole", "vault"): "the sandbox has no vaults",
+    ("referral", "ready"): "the sandbox registers no referral codes: nobody reaches stage ready",
+}
 
 Requests = list[tuple[str, dict]]  # (label, request body)
 

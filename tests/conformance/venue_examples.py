@@ -276,7 +276,7 @@ _USER_FEES = {
     },
     "userCrossRate": "0.000315", "userAddRate": "0.000105", "userSpotCrossRate": "0.00049",
     "userSpotAddRate": "0.00028", "activeReferralDiscount": "0.0", "trial": None,
-    "feeTrialReward": "0.0", "nextTrialAvailableTimestamp": None,
+    "feeTrialEscrow": "0.0", "nextTrialAvailableTimestamp": None,
     "stakingLink": {"type": "tradingUser",
                     "stakingUser": "0x54c049d9c7d3c92c2462bf3d28e083f3d6805061"},
     "activeStakingDiscount": {"bpsOfMaxSupply": "4.7577998927", "discount": "0.3"},
@@ -411,7 +411,10 @@ INFO: tuple[Example, ...] = (
           {"balances": [{"coin": "USDC", "token": 0, "hold": "0.0", "total": "14.625485",
                          "entryNtl": "0.0"},
                         {"coin": "PURR", "token": 1, "hold": "0", "total": "2000",
-                         "entryNtl": "1234.56"}]}),
+                         "entryNtl": "1234.56"}]},
+          optional={"$.tokenToAvailableAfterMaintenance"},
+          note="tokenToAvailableAfterMaintenance is optional: the venue's spotState frames of "
+               "2026 carry it (" + GCT + " TestWsRelay), this example predates it"),
     _info("openOrders", CCXT + " fetch_open_orders",
           [{"coin": "ETH", "limitPx": "2000.0", "oid": 3991946565, "origSz": "0.1", "side": "B",
             "sz": "0.1", "timestamp": 1704346468838}],
@@ -469,7 +472,11 @@ INFO: tuple[Example, ...] = (
           note="the first three elements were recorded from mainnet in 2025-08; the liquidation "
                "element is the one of the websocket snapshot (the same LedgerUpdate objects)"),
     _info("userFees", INFO_PAGE + " (Query a user's fees)", _USER_FEES,
-          note="the docs' `...` continuations are left out"),
+          nullable={"$.stakingLink"},
+          note="the docs' `...` continuations are left out; the docs' `feeTrialReward` is now "
+               "`feeTrialEscrow` (nktkas/hyperliquid src/api/info/_methods/userFees.ts, checked "
+               "against the live API), and `stakingLink` is null for an account that links none "
+               "(same schema)"),
     _info("userRateLimit", INFO_PAGE + " (Query user rate limits)",
           {"cumVlm": "2854574.593578", "nRequestsUsed": 2890, "nRequestsCap": 2864574,
            "nRequestsSurplus": 0}),
@@ -498,7 +505,14 @@ INFO: tuple[Example, ...] = (
           optional={"$.leverage.rawUsd"}),
     _info("maxBuilderFee", INFO_PAGE + " (Check builder fee approval)", 1),
     _info("referral", INFO_PAGE + " (Query a user's referral information)", _REFERRAL,
-          nullable={"$.referredBy"}),
+          variant="ready", nullable={"$.referredBy"}),
+    _info("referral", "nktkas/hyperliquid src/api/info/_methods/referral.ts (referrerState, "
+          "stage needToTrade: `data: {required}`)",
+          {**_REFERRAL, "tokenToState": [],
+           "referrerState": {"stage": "needToTrade", "data": {"required": "10000.0"}}},
+          variant="needToTrade", nullable={"$.referredBy"},
+          note="a user who has not traded enough to create a code: the docs' example with the "
+               "schema's needToTrade stage and no per-token state"),
     _info("userRole", INFO_PAGE + " (Query a user's role, User)", {"role": "user"},
           variant="user", literals={"$.role"}),
     _info("userRole", INFO_PAGE + " (Query a user's role, Agent)",
@@ -517,7 +531,10 @@ INFO: tuple[Example, ...] = (
             "validUntil": 1767776120478},
            {"name": "new", "address": "0xc06e6617005c1888aeb8b3017fe00f82b7b84fc0",
             "validUntil": 1771174068515}]),
-    _info("subAccounts", INFO_PAGE + " (Retrieve a user's subaccounts)", _SUB_ACCOUNTS),
+    _info("subAccounts", INFO_PAGE + " (Retrieve a user's subaccounts)", _SUB_ACCOUNTS,
+          optional={"$[*].spotState.tokenToAvailableAfterMaintenance"},
+          note="the spot state's tokenToAvailableAfterMaintenance is optional, as in "
+               "spotClearinghouseState"),
     _info("portfolio", INFO_PAGE + " (Query a user's portfolio)", [["day", _PORTFOLIO_POINT]],
           tuples={"$[*]", "$[*][1].accountValueHistory[*]", "$[*][1].pnlHistory[*]"},
           note="the docs elide the other seven periods as `{ ... }`"),
@@ -584,7 +601,10 @@ INFO: tuple[Example, ...] = (
                                          "1000000000.0"]], "existingTokenBalances": []},
            "deployer": "0x0000000000000000000000000000000000000001", "deployGas": "100.0",
            "deployTime": "2024-06-05T10:50:59.434", "seededUsdc": "0.0",
-           "nonCirculatingUserBalances": [], "futureEmissions": "0.0"}),
+           "nonCirculatingUserBalances": [], "futureEmissions": "0.0"},
+          nullable={"$.genesis", "$.deployer", "$.deployGas", "$.deployTime"},
+          note="genesis, deployer, deployGas and deployTime are null for a token nobody "
+               "deployed (USDC), as nktkas/hyperliquid's tokenDetails schema types them"),
     _info("outcomeMeta", SPOT_PAGE + " (Retrieve outcome metadata)",
           {"outcomes": [{"outcome": 123, "name": "Recurring",
                          "description": "class:priceBinary|underlying:HYPE|expiry:20260310-1100|"
@@ -593,13 +613,20 @@ INFO: tuple[Example, ...] = (
     _info("perpDexLimits", PERP_PAGE + " (Retrieve Builder-Deployed Perp Market Limits)",
           {"totalOiCap": "10000000.0", "oiSzCapPerPerp": "10000000000.0",
            "maxTransferNtl": "100000000.0",
-           "coinToOiCap": [["COIN1", "100000.0"], ["COIN2", "200000.0"]]}),
+           "coinToOiCap": [["COIN1", "100000.0"], ["COIN2", "200000.0"]]},
+          nullable={"$"},
+          note="null for the first perp dex (`dex: \"\"`), which has no builder-deployed "
+               "limits (nktkas/hyperliquid perpDexLimits.ts types the answer `| null` and its "
+               "test asks for dex \"\")"),
     _info("perpDexStatus", PERP_PAGE + " (Get Perp Market Status)",
           {"totalNetDeposit": "4103492112.4478230476"}),
-    _info("allPerpMetas", PERP_PAGE + " (Retrieve all perpetuals metadata)",
-          [[{"universe": _META["universe"][:3], "marginTables": _META["marginTables"][:1],
-             "collateralToken": 0}, [_PERP_CTX]]],
-          note="shortened to the first perp dex"),
+    _info("allPerpMetas", NAUTILUS + "http_all_perp_metas_non_usdc_collateral.json",
+          [{"universe": _META["universe"][:3], "marginTables": _META["marginTables"][:1],
+            "collateralToken": 0}],
+          optional={f"$[*].universe[*].{k}" for k in _UNIVERSE_OPTIONAL},
+          note="one meta object per perp dex (shortened to the first), as the fixture and "
+               "nktkas/hyperliquid allPerpMetas.ts (v.array(MetaResponse)) have it; the docs' "
+               "example pairs each meta with its asset contexts, which neither capture shows"),
     _info("perpAnnotation", PERP_PAGE + " (Retrieve perp annotation)",
           {"category": "other", "description": "other perps"}),
     _info("perpCategories", PERP_PAGE + " (Retrieve perp categories)",
