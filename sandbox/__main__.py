@@ -24,6 +24,7 @@ from sandbox.core.units import parse_usdc
 from sandbox.liquidity import MarketMaker
 from sandbox.pricefeed import Constant, RandomWalk
 from sandbox.server.config import ServerConfig
+from sandbox.server.limits import RateLimitConfig
 
 # Where the oracle opens when nothing else is said (BTC, ETH, SOL, kPEPE).
 OPENING_PRICES = {"BTC": "60000", "ETH": "3000", "SOL": "150", "kPEPE": "0.012"}
@@ -189,6 +190,17 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
         default="100000",
         help=f"what each of the {DEMO_WALLETS} demo wallets holds at start (100000)",
     )
+    parser.add_argument(
+        "--no-rate-limits",
+        action="store_true",
+        help="serve without the venue's rate limits (per IP, per address, websocket); the "
+        "control plane can also waive them per account or per IP",
+    )
+    parser.add_argument(
+        "--no-schedule-cancel-gate",
+        action="store_true",
+        help="let any account set scheduleCancel (the venue wants $1,000,000 traded first)",
+    )
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -202,7 +214,12 @@ async def serve(args: argparse.Namespace) -> None:
         chain=args.chain,
         block_ms=args.block_ms,
         time=args.time,
-        exchange=ExchangeConfig(mark_rule=args.mark, adl_policy=args.policy),
+        rate_limits=RateLimitConfig(enabled=not args.no_rate_limits),
+        exchange=ExchangeConfig(
+            mark_rule=args.mark,
+            adl_policy=args.policy,
+            **({"schedule_cancel_min_volume": 0} if args.no_schedule_cancel_gate else {}),
+        ),
     )
     venue = Venue(config)
     ex = venue.exchange
@@ -257,6 +274,9 @@ def _banner(url: str, token: str, wallets: list[tuple[str, bytes]], args) -> str
         f"adl-sandbox serving Hyperliquid's API on {url}  (/info, /exchange, /ws)",
         f"admin token (Authorization: Bearer ...): {token}",
         f"time: {args.time}; oracle: {feed}; ADL policy: {args.policy}",
+        "rate limits: "
+        + ("off (--no-rate-limits)" if args.no_rate_limits else "the venue's (1200 weight a "
+           "minute per IP, 10,000 actions + 1 per USDC traded per address, websocket caps)"),
         f"demo wallets, {args.demo_usdc} USDC each:",
         *(f"  {address}  key 0x{key.hex()}" for address, key in wallets),
         "",

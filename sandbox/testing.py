@@ -30,6 +30,7 @@ import msgspec
 from protocol import signing
 from sandbox.core.config import ExchangeConfig
 from sandbox.server.config import ServerConfig
+from sandbox.server.limits import RateLimitConfig
 from sandbox.server.thread import ServerThread
 
 OPENING_PRICES = {"BTC": "60000", "ETH": "3000", "SOL": "150", "kPEPE": "0.012"}
@@ -54,15 +55,20 @@ class Wallet(msgspec.Struct, frozen=True):
 class Sandbox:
     """A served sandbox in virtual time. `makers` starts a market maker quoting every coin
     (5 levels a side) so that market orders fill; `prices` are the oracle's opening prices
-    (constant until moved)."""
+    (constant until moved); `rate_limits` enforces the venue's rate limits (off by
+    default: a test's clients share one IP, and a test of its own 429 handling asks; a
+    `RateLimitConfig` sets every number, e.g. a small address budget)."""
 
     def __init__(self, *, prices: dict[str, str] | None = None, makers: bool = True,
-                 exchange: ExchangeConfig | None = None, validate: bool = True) -> None:  # fmt: skip
+                 exchange: ExchangeConfig | None = None, validate: bool = True,
+                 rate_limits: bool | RateLimitConfig = False) -> None:  # fmt: skip
         self.prices = dict(OPENING_PRICES if prices is None else prices)
         self.makers = makers
         self.config = ServerConfig(
             port=0, time="virtual", start_ms=START_MS, validate_each_command=validate,
             exchange=exchange if exchange is not None else ExchangeConfig(mark_rule="oracle"),
+            rate_limits=rate_limits if isinstance(rate_limits, RateLimitConfig)
+            else RateLimitConfig(enabled=rate_limits),
         )  # fmt: skip
         self.thread: ServerThread | None = None
         self._watches: list[Watch] = []
@@ -147,14 +153,27 @@ class Sandbox:
     def deposit(self, user: str, usdc: str | int) -> dict:
         return self.control("POST", "deposit", {"user": user, "usdc": str(usdc)})
 
-    def waive(self, user: str, *, schedule_cancel: bool | None = None) -> dict:
+    def waive(self, user: str, *, schedule_cancel: bool | None = None,
+              rate_limits: bool | None = None) -> dict:  # fmt: skip
         """Waive (or, with False, restore) a venue limit for `user`: `schedule_cancel`, the
         $1,000,000 of traded volume the venue wants before a dead man's switch
-        (`scheduleCancel`) may be set. The user's waivers."""
+        (`scheduleCancel`) may be set; `rate_limits`, its request budget. The waivers."""
         body: dict[str, Any] = {"user": user}
         if schedule_cancel is not None:
             body["scheduleCancelVolume"] = schedule_cancel
+        if rate_limits is not None:
+            body["rateLimits"] = rate_limits
         return self.control("POST", "waive", body)
+
+    def rate_limits(self, enabled: bool | None = None) -> dict:
+        """Switch the venue's rate limits on or off (None: leave them); their state."""
+        body = {} if enabled is None else {"enabled": enabled}
+        return self.control("POST", "rate-limits", body)
+
+    def set_oi_cap(self, coin: str, notional: str | float | None) -> dict:
+        """Cap `coin`'s open interest at `notional` USDC at mark (None lifts the cap)."""
+        value = None if notional is None else str(notional)
+        return self.control("POST", "oi-cap", {"coin": coin, "notional": value})
 
     def set_price(self, coin: str, px: str | float) -> dict:
         """Move the oracle (and, at once, the mark) to `px`."""

@@ -7,7 +7,10 @@ it); a request it cannot use gets 400 and `{"error": "..."}`, and changes nothin
 | `POST /sandbox/accounts` | `{"usdc": "10000"}` | `{"address", "privateKey"}` |
 | `POST /sandbox/deposit` | `{"user", "usdc"}` | `{"user", "accountValue"}` |
 | `POST /sandbox/withdraw` | `{"user", "usdc"}` | `{"user", "accountValue"}` |
-| `POST /sandbox/waive` | `{"user", "scheduleCancelVolume"?: bool}` | the user's waivers of venue limits |
+| `POST /sandbox/waive` | `{"user", "scheduleCancelVolume"?: bool, "rateLimits"?: bool}` or `{"ip", "rateLimits"}` | the waivers of venue limits |
+| `GET /sandbox/rate-limits` | `?ip=` | whether the venue's rate limits are on, the waivers, an IP's usage |
+| `POST /sandbox/rate-limits` | `{"enabled": bool}` | switches them on or off |
+| `POST /sandbox/oi-cap` | `{"coin", "notional": "1000000" or null}` | caps a coin's open interest (at mark) |
 | `POST /sandbox/oracle` | `{"coin": "BTC", "px": "60000"}` | `{"coin", "px"}` |
 | `POST /sandbox/oracle/shock` | `{"coin", "pct": -10, "ms": 60000}` | `{"coin", "px"}` |
 | `GET /sandbox/clock` | | `{"time", "mode"}` |
@@ -151,22 +154,65 @@ class Control:
         self._apply_ok(cmd.Withdraw(user, amount))
         return self._account_value(user)
 
+    @staticmethod
+    def _flag(payload: dict, field: str) -> bool | None:
+        value = payload.get(field)
+        if value is not None and not isinstance(value, bool):
+            raise BadRequest(f"{field} must be true or false")
+        return value
+
     def waive(self, payload: dict) -> dict:
-        """Waive (true) or restore (false) a venue limit for one account: the $1,000,000 of
-        traded volume `scheduleCancel` needs."""
+        """Waive (true) or restore (false) a venue limit: for an account (`user`), the
+        $1,000,000 of traded volume `scheduleCancel` needs and its request budget; for a
+        client (`ip`), every IP and websocket limit."""
+        limits = self.venue.limits
+        rate_limits = self._flag(payload, "rateLimits")
+        if "ip" in payload:
+            ip = payload["ip"]
+            if not isinstance(ip, str) or not ip:
+                raise BadRequest("ip must be an address, e.g. 127.0.0.1")
+            if rate_limits is not None:
+                limits.waive_ip(ip, rate_limits)
+            return {"ip": ip, "rateLimits": ip in limits.waived_ips}
         user = self._user(payload)
         if user not in self.venue.exchange.accounts:
             raise BadRequest(f"no account {user}")
-        value = payload.get("scheduleCancelVolume")
-        if value is not None:
-            if not isinstance(value, bool):
-                raise BadRequest("scheduleCancelVolume must be true or false")
-            self._apply_ok(cmd.WaiveScheduleCancelGate(user, value))
-        return self._waivers(user)
-
-    def _waivers(self, user: str) -> dict:
+        schedule_cancel = self._flag(payload, "scheduleCancelVolume")
+        if schedule_cancel is not None:
+            self._apply_ok(cmd.WaiveScheduleCancelGate(user, schedule_cancel))
+        if rate_limits is not None:
+            limits.waive_address(user, rate_limits)
         acct = self.venue.exchange.accounts[user]
-        return {"user": user, "scheduleCancelVolume": acct.scheduled_cancel_waived}
+        return {"user": user, "scheduleCancelVolume": acct.scheduled_cancel_waived,
+                "rateLimits": user in limits.waived_addresses}  # fmt: skip
+
+    def rate_limits(self, payload: dict) -> dict:
+        """Whether the venue's rate limits are on, who is exempt, and (`ip`) what an IP
+        has used of its REST weight and websocket limits."""
+        limits = self.venue.limits
+        enabled = self._flag(payload, "enabled")
+        if enabled is not None:
+            limits.enabled = enabled
+        answer = {"enabled": limits.enabled, "waivedAddresses": sorted(limits.waived_addresses),
+                  "waivedIps": sorted(limits.waived_ips)}  # fmt: skip
+        ip = payload.get("ip")
+        if isinstance(ip, str) and ip:
+            answer["usage"] = {"ip": ip, "weightAvailable": limits.ip_available(ip),
+                               **limits.ws_usage(ip)}  # fmt: skip
+        return answer
+
+    def oi_cap(self, payload: dict) -> dict:
+        """Cap a coin's open interest at a notional (at mark), or lift the cap (null)."""
+        coin = self._coin(payload)
+        notional = None if payload.get("notional") is None else self._usdc(payload, "notional")
+        ex = self.venue.exchange
+        asset = ex.by_name[coin].asset
+        self.venue.apply(cmd.SetOpenInterestCap(asset, notional))
+        return {
+            "coin": coin, "notional": None if notional is None else fmt_usdc(notional),
+            "openInterest": self.venue.views.sz(asset, ex.open_interest[asset]),
+            "atCap": ex.at_open_interest_cap(asset),
+        }  # fmt: skip
 
     # -- prices and time ---------------------------------------------------------------------
 
@@ -428,6 +474,9 @@ def add_routes(app: web.Application, venue, token: str) -> None:
         ("POST", "/sandbox/deposit", control.deposit),
         ("POST", "/sandbox/withdraw", control.withdraw),
         ("POST", "/sandbox/waive", control.waive),
+        ("GET", "/sandbox/rate-limits", control.rate_limits),
+        ("POST", "/sandbox/rate-limits", control.rate_limits),
+        ("POST", "/sandbox/oi-cap", control.oi_cap),
         ("POST", "/sandbox/oracle", control.set_oracle),
         ("POST", "/sandbox/oracle/shock", control.shock),
         ("GET", "/sandbox/clock", control.clock),

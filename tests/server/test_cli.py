@@ -52,6 +52,11 @@ def test_serve_prints_what_a_user_needs_and_the_sdk_trades_on_it(served):
                             headers={"Authorization": "Bearer letmein"}, timeout=5)  # fmt: skip
     assert created.status_code == 200 and created.json()["address"].startswith("0x")
 
+    assert "rate limits: the venue's" in banner  # served, the venue's limits are on
+    limits = requests.get(f"{url}/sandbox/rate-limits", params={"ip": "127.0.0.1"},
+                          headers={"Authorization": "Bearer letmein"}, timeout=5).json()  # fmt: skip
+    assert limits["enabled"] and limits["usage"]["weightAvailable"] < 1200  # this test's calls
+
     process.send_signal(signal.SIGINT)
     out, _ = process.communicate(timeout=10)
     assert process.returncode == 0

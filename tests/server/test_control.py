@@ -34,6 +34,10 @@ ROUTES = [
     ("GET", "/sandbox/snapshots"),
     ("POST", "/sandbox/restore"),
     ("POST", "/sandbox/reset"),
+    ("POST", "/sandbox/waive"),
+    ("GET", "/sandbox/rate-limits"),
+    ("POST", "/sandbox/rate-limits"),
+    ("POST", "/sandbox/oi-cap"),
 ]
 
 
@@ -356,3 +360,43 @@ def test_a_restore_in_real_time_keeps_the_clock_running():
         assert "resting" in answer["response"]["data"]["statuses"][0]
     finally:
         finish(sandbox)
+
+
+def test_waivers_rate_limits_and_open_interest_caps(vsandbox):
+    """The venue's limits steered per account and per client: waivers answer what they
+    now are, rate limits switch on and off, a coin's open interest is capped and its
+    orders that would grow a position are refused with the venue's text."""
+    alice = Trader(vsandbox)
+    waived = call(vsandbox, "POST", "/sandbox/waive",
+                  {"user": alice.address, "scheduleCancelVolume": True, "rateLimits": True})
+    assert waived.json() == {"user": alice.address, "scheduleCancelVolume": True,
+                             "rateLimits": True}  # fmt: skip
+    assert call(vsandbox, "POST", "/sandbox/waive", {"ip": "10.0.0.7", "rateLimits": True}).json() == {
+        "ip": "10.0.0.7", "rateLimits": True}  # fmt: skip
+    for body in ({"user": alice.address, "rateLimits": "yes"}, {"ip": 7, "rateLimits": True},
+                 {"user": "0x" + "12" * 20, "rateLimits": True}):  # fmt: skip
+        refused = call(vsandbox, "POST", "/sandbox/waive", body)
+        assert refused.status_code == 400 and "error" in refused.json()
+    state = call(vsandbox, "GET", "/sandbox/rate-limits", {"ip": "127.0.0.1"}).json()
+    assert state["enabled"] is False and state["waivedIps"] == ["10.0.0.7"]
+    assert state["usage"]["ip"] == "127.0.0.1" and state["usage"]["weightAvailable"] == 1200
+    assert call(vsandbox, "POST", "/sandbox/rate-limits", {"enabled": True}).json()["enabled"]
+    assert call(vsandbox, "POST", "/sandbox/rate-limits", {"enabled": 1}).status_code == 400
+    call(vsandbox, "POST", "/sandbox/rate-limits", {"enabled": False})
+
+    bob = Trader(vsandbox)
+    bob.exchange.order("ETH", False, 1.0, 3000.0, {"limit": {"tif": "Gtc"}})
+    alice.exchange.order("ETH", True, 1.0, 3000.0, {"limit": {"tif": "Ioc"}})
+    capped = call(vsandbox, "POST", "/sandbox/oi-cap", {"coin": "ETH", "notional": "2000"})
+    assert capped.json() == {"coin": "ETH", "notional": "2000.0", "openInterest": "1.0",
+                             "atCap": True}  # fmt: skip
+    carol = Trader(vsandbox)
+    refused = carol.exchange.order("ETH", True, 0.1, 3000.0, {"limit": {"tif": "Gtc"}})
+    assert refused["response"]["data"]["statuses"] == [
+        {"error": "Cannot increase position when open interest is at cap. asset=1"}
+    ]
+    assert Info(vsandbox.url, skip_ws=True).post(
+        "/info", {"type": "perpsAtOpenInterestCap"}) == ["ETH"]  # fmt: skip
+    lifted = call(vsandbox, "POST", "/sandbox/oi-cap", {"coin": "ETH", "notional": None})
+    assert lifted.json()["atCap"] is False
+    assert call(vsandbox, "POST", "/sandbox/oi-cap", {"coin": "XYZ"}).status_code == 400

@@ -163,7 +163,7 @@ def test_a_dead_mans_switch_needs_volume_unless_the_control_plane_waives_it(info
     }
     waivers = sandbox.control("/sandbox/waive", {"user": alice.address,
                                                   "scheduleCancelVolume": True})  # fmt: skip
-    assert waivers == {"user": alice.address, "scheduleCancelVolume": True}
+    assert waivers == {"user": alice.address, "scheduleCancelVolume": True, "rateLimits": False}
     assert alice.exchange.schedule_cancel(now + 10_000)["status"] == "ok"
     assert alice.exchange.schedule_cancel(now + 10)["status"] == "err"
     sandbox.call(sandbox.venue.apply, cmd.Tick(), now + 10_001)
