@@ -170,6 +170,10 @@ class Sandbox:
         body = {} if enabled is None else {"enabled": enabled}
         return self.control("POST", "rate-limits", body)
 
+    def delist(self, coin: str) -> dict:
+        """Delist `coin`: its orders cancelled, its positions settled at the mark."""
+        return self.control("POST", "delist", {"coin": coin})
+
     def set_oi_cap(self, coin: str, notional: str | float | None) -> dict:
         """Cap `coin`'s open interest at `notional` USDC at mark (None lifts the cap)."""
         value = None if notional is None else str(notional)

@@ -211,3 +211,10 @@ class SetOpenInterestCap(msgspec.Struct, frozen=True, gc=False, tag=True):
 
     asset: int
     notional: int | None
+
+
+class Delist(msgspec.Struct, frozen=True, gc=False, tag=True):
+    """Delist `asset`: its orders cancelled, its positions settled at the mark, no order
+    taken after. A control-plane command (on the venue, validators vote it)."""
+
+    asset: int

@@ -53,6 +53,7 @@ TPSL_MISMATCH = "Trigger order has unexpected side."
 DUPLICATE_CLOID = "Order has a cloid already used by an open order."  # not published
 INVALID_TIF = "Order has invalid tif."  # not published
 TRADING_HALTED = "Trading is halted."  # not published
+DELISTED = "Asset is delisted."  # not published
 OI_CAP_INCREASE = "Cannot increase position when open interest is at cap."
 OI_CAP_FLIP = "Cannot flip position when open interest is at cap."
 
@@ -138,6 +139,7 @@ _PRICE_BAND_HEAD = PRICE_BAND.split("{", 1)[0]
 NO_POSITION_TO_ADL = "No position to auto-deleverage."
 INVALID_SIZE_TO_ADL = "The size to auto-deleverage must be positive."
 NO_POSITION_TO_LIQUIDATE = "No position to liquidate."
+NO_PRICE_TO_SETTLE = "The asset has no mark price to settle its positions at."
 INVALID_LIQUIDATION_STAGE = 'The liquidation stage must be "market" or "backstop".'
 VAULT_CANNOT_ABSORB = (
     "The liquidator vault cannot take this position over: it would fall below its own "

@@ -337,6 +337,15 @@ class WaterfallStep(msgspec.Struct, frozen=True, gc=False):
     reason: str = ""
 
 
+class Settled(msgspec.Struct, frozen=True, gc=False):
+    """A delisted asset's positions settled at `px`: one one-sided fill per position."""
+
+    asset: int
+    px: int
+    fills: tuple[Fill, ...]
+    ts: int
+
+
 class TwapView(msgspec.Struct, frozen=True, gc=False):
     """A TWAP as it stood when an event was emitted (the venue's TwapState)."""
 
@@ -385,4 +394,5 @@ Event = (
     | Notification
     | WaterfallStep
     | TwapStatus
+    | Settled
 )

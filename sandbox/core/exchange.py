@@ -22,6 +22,7 @@ from sandbox.core import events as ev
 from sandbox.core.accounts import Account
 from sandbox.core.book import OrderBook
 from sandbox.core.config import ExchangeConfig
+from sandbox.core.delisting import DelistingMixin
 from sandbox.core.funds import FundsMixin
 from sandbox.core.instruments import Instrument, build_instruments
 from sandbox.core.invariants import validate
@@ -37,7 +38,7 @@ from sandbox.core.waterfall import NEVER, WaterfallMixin
 
 
 class Exchange(MatchingMixin, TriggersMixin, TradingMixin, TwapMixin, FundsMixin, MarketMixin,
-               WaterfallMixin):  # fmt: skip
+               WaterfallMixin, DelistingMixin):  # fmt: skip
     def __init__(self, config: ExchangeConfig | None = None, start_ms: int | None = None) -> None:
         """`start_ms` starts the clock; by default it starts at the first command's time."""
         self.config = config = config if config is not None else ExchangeConfig()
@@ -74,6 +75,7 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, TwapMixin, FundsMixin
         self._max_open_orders = config.max_open_orders
         self._price_band = config.price_band_pct
         self.halted: set[int] = set()  # assets whose matching is paused
+        self.delisted: set[int] = set()  # assets delisted (halted for good)
 
         self.accounts: dict[str, Account] = {}
         self.fee_sink = self.account(config.fee_sink)
@@ -169,6 +171,10 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, TwapMixin, FundsMixin
                 events.append(result)
         elif kind is cmd.SetOpenInterestCap:
             self._set_open_interest_cap(command)
+        elif kind is cmd.Delist:
+            result = self._delist(command)
+            if result is not None:
+                events.append(result)
         elif kind is not cmd.Tick:
             raise errors.CoreError(f"unknown command {command!r}")
         if self._dirty or self._moved or self._pending:

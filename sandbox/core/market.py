@@ -50,7 +50,7 @@ class MarketMixin:
         if c.halted:
             self.halted.update(assets)
             return None
-        for asset in sorted(set(assets) & self.halted):
+        for asset in sorted((set(assets) & self.halted) - self.delisted):
             self.halted.discard(asset)
             self._check_triggers(asset)  # what the mark crossed while paused fires now
         return None

@@ -84,6 +84,7 @@ def state_tree(ex) -> tuple:
         books,
         triggers,
         sorted(ex.halted),
+        sorted(ex.delisted),
         list(ex.open_interest),
         list(ex.oi_caps),
         ex.twap_seq,

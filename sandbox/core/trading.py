@@ -75,7 +75,9 @@ class TradingMixin:
         `errors.Rejected`."""
         self._checked_margin = None
         if self.halted and inst.asset in self.halted:
-            raise errors.Rejected(errors.TRADING_HALTED)
+            raise errors.Rejected(
+                errors.DELISTED if inst.asset in self.delisted else errors.TRADING_HALTED
+            )
         if sz <= 0:
             raise errors.Rejected(errors.ZERO_SIZE if sz == 0 else errors.INVALID_SIZE)
         if px <= 0 or (px >= 100_000 and px % inst.units.px_one):  # maybe > 5 figures

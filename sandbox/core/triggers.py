@@ -202,7 +202,9 @@ class TriggersMixin:
         trigger = spec.trigger
         units = inst.units
         if self.halted and inst.asset in self.halted:
-            raise errors.Rejected(errors.TRADING_HALTED)
+            raise errors.Rejected(
+                errors.DELISTED if inst.asset in self.delisted else errors.TRADING_HALTED
+            )
         if trigger.tpsl not in ("tp", "sl"):
             raise errors.Rejected(errors.BAD_TRIGGER_PX)
         if units.price_error(trigger.trigger_px) or units.price_error(spec.px):

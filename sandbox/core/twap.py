@@ -106,7 +106,7 @@ class TwapMixin:
         if c.sz <= 0:
             return refused(errors.with_asset(errors.ZERO_SIZE, c.asset))
         if c.asset in self.halted:
-            return refused(errors.TRADING_HALTED)
+            return refused(errors.DELISTED if c.asset in self.delisted else errors.TRADING_HALTED)
         if c.sz * self.marks[c.asset] < MIN_VALUE:
             return refused(TOO_SMALL)
         size = acct.position_size(c.asset)

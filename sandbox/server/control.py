@@ -11,6 +11,7 @@ it); a request it cannot use gets 400 and `{"error": "..."}`, and changes nothin
 | `GET /sandbox/rate-limits` | `?ip=` | whether the venue's rate limits are on, the waivers, an IP's usage |
 | `POST /sandbox/rate-limits` | `{"enabled": bool}` | switches them on or off |
 | `POST /sandbox/oi-cap` | `{"coin", "notional": "1000000" or null}` | caps a coin's open interest (at mark) |
+| `POST /sandbox/delist` | `{"coin"}` | delists a coin: orders cancelled, positions settled at the mark |
 | `POST /sandbox/oracle` | `{"coin": "BTC", "px": "60000"}` | `{"coin", "px"}` |
 | `POST /sandbox/oracle/shock` | `{"coin", "pct": -10, "ms": 60000}` | `{"coin", "px"}` |
 | `GET /sandbox/clock` | | `{"time", "mode"}` |
@@ -368,6 +369,16 @@ class Control:
             raise BadRequest(f"no account {user}")
         return {"steps": self._steps_of(cmd.ForceLiquidation(user, asset, stage))}
 
+    def delist(self, payload: dict) -> dict:
+        """Delist a coin as the venue does: its orders cancelled (`delistedCanceled`), its
+        positions settled at the mark ("Settlement" fills), no order taken after."""
+        coin = self._coin(payload)
+        ex = self.venue.exchange
+        asset = ex.by_name[coin].asset
+        self._apply_ok(cmd.Delist(asset))
+        return {"coin": coin, "settledAt": self.venue.views.px(asset, ex.marks[asset]),
+                "delisted": [i.name for i in ex.instruments if i.asset in ex.delisted]}  # fmt: skip
+
     # -- matching ----------------------------------------------------------------------------
 
     def _assets(self, payload: dict) -> tuple[int, ...]:
@@ -477,6 +488,7 @@ def add_routes(app: web.Application, venue, token: str) -> None:
         ("GET", "/sandbox/rate-limits", control.rate_limits),
         ("POST", "/sandbox/rate-limits", control.rate_limits),
         ("POST", "/sandbox/oi-cap", control.oi_cap),
+        ("POST", "/sandbox/delist", control.delist),
         ("POST", "/sandbox/oracle", control.set_oracle),
         ("POST", "/sandbox/oracle/shock", control.shock),
         ("GET", "/sandbox/clock", control.clock),

@@ -208,6 +208,12 @@ class Venue:
                         ("notification", maker), "notification",
                         lambda e=event: {"notification": views.resting_fill_notice(e)},
                     )  # fmt: skip
+            elif kind is ev.Settled:  # a delisting settled every position
+                self._dirty_books.add(event.asset)
+                for fill in event.fills:
+                    history.record_fill(fill)
+                    user_fills.setdefault(fill.user, []).append(fill)
+                    self._dirty_users[fill.user] = None
             elif kind is ev.TwapStatus:
                 record = history.record_twap(event)
                 user = event.twap.user

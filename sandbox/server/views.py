@@ -420,6 +420,8 @@ class Views:
             }
             if inst.only_isolated:
                 entry["onlyIsolated"] = True
+            if inst.asset in self.ex.delisted:
+                entry["isDelisted"] = True
             universe.append(entry)
             if inst.margin_table.id >= 50:
                 tables[inst.margin_table.id] = inst.margin_table

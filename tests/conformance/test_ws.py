@@ -89,6 +89,8 @@ class Socket:
         self.send({"method": "subscribe", "subscription": subscription})
 
         def answer() -> dict | None:
+            if self.closed is not None:
+                return {"channel": "closed"}
             with self._lock:
                 for frame in self.frames[seen:]:
                     data = frame.get("data")
@@ -104,6 +106,8 @@ class Socket:
                                                 what="the subscription's answer")  # fmt: skip
         except TimeoutError:
             return self.closed or "no subscriptionResponse and no error frame"
+        if frame["channel"] == "closed":
+            return self.closed
         return str(frame["data"]) if frame["channel"] == "error" else None
 
     def close(self) -> None:

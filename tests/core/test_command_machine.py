@@ -126,6 +126,10 @@ class CommandMachine(RuleBasedStateMachine):
     def cancel_twap(self, user, asset, twap_id):
         self.apply(cmd.CancelTwap(user, asset, twap_id))
 
+    @rule(asset=st.sampled_from([2, 3]))  # SOL and kPEPE may go; BTC and ETH stay listed
+    def delist(self, asset):
+        self.apply(cmd.Delist(asset))
+
     @rule(user=users, waived=st.booleans())
     def waive_schedule_cancel_gate(self, user, waived):
         self.apply(cmd.WaiveScheduleCancelGate(user, waived))

@@ -353,3 +353,29 @@ def test_a_coin_reaching_its_cap_cancels_resting_orders_priced_through_the_oracl
     s.apply(cmd.SetOpenInterestCap(s.asset("BTC"), None))
     assert not s.ex.at_open_interest_cap(s.asset("BTC"))
     assert isinstance(s.order(CAROL, "BTC", "B", "59000", "0.01"), ev.Resting)
+
+
+def test_a_delisted_asset_cancels_its_orders_settles_positions_at_the_mark_and_trades_no_more():
+    """ETH is delisted with Alice long 1 from 3,000 and Bob short, the mark at 3,100: Carol's
+    resting bid is cancelled (`delistedCanceled`), Alice and Bob are settled at 3,100 with
+    one-sided "Settlement" fills (+100 for her, -100 for him, nothing created or lost), and
+    ETH takes no order after; BTC trades on."""
+    s = scene()
+    s.order(BOB, "ETH", "A", "3000", "1")
+    s.order(ALICE, "ETH", "B", "3000", "1", tif="Ioc")
+    bid = s.order(CAROL, "ETH", "B", "2900", "1")
+    s.oracle("ETH", "3100")
+    s.apply(cmd.Delist(s.asset("ETH")))
+    assert updates(s, CAROL) == [(bid.oid, ev.DELISTED_CANCELED)]
+    (settled,) = s.of(ev.Settled)
+    assert [(f.user, f.dir, f.closed_pnl, f.is_buy, f.px) for f in settled.fills] == sorted([
+        (ALICE, "Settlement", usd(100), False, s.px("ETH", "3100")),
+        (BOB, "Settlement", -usd(100), True, s.px("ETH", "3100")),
+    ])  # fmt: skip
+    assert s.size(ALICE, "ETH") == s.size(BOB, "ETH") == 0 and s.ex.open_interest[1] == 0
+    assert s.order(CAROL, "ETH", "B", "2900", "1") == ev.Error("Asset is delisted. asset=1")
+    s.apply(cmd.SetHalted(False))
+    assert s.order(CAROL, "ETH", "B", "2900", "1") == ev.Error("Asset is delisted. asset=1")
+    assert isinstance(s.order(CAROL, "BTC", "B", "59000", "0.01"), ev.Resting)
+    s.apply(cmd.Delist(s.asset("ETH")))
+    assert s.result().error == "Asset is delisted."

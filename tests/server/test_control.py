@@ -38,6 +38,7 @@ ROUTES = [
     ("GET", "/sandbox/rate-limits"),
     ("POST", "/sandbox/rate-limits"),
     ("POST", "/sandbox/oi-cap"),
+    ("POST", "/sandbox/delist"),
 ]
 
 
@@ -400,3 +401,28 @@ def test_waivers_rate_limits_and_open_interest_caps(vsandbox):
     lifted = call(vsandbox, "POST", "/sandbox/oi-cap", {"coin": "ETH", "notional": None})
     assert lifted.json()["atCap"] is False
     assert call(vsandbox, "POST", "/sandbox/oi-cap", {"coin": "XYZ"}).status_code == 400
+
+
+def test_a_delisting_cancels_orders_settles_positions_and_flags_the_coin(vsandbox):
+    """SOL is delisted with Alice long 10 from Bob: her resting order ends delistedCanceled,
+    both get a "Settlement" fill at the mark, `meta` flags SOL isDelisted (its index
+    stays), and an order in it is refused."""
+    alice, bob = Trader(vsandbox), Trader(vsandbox)
+    bob.exchange.order("SOL", False, 10.0, 150.0, {"limit": {"tif": "Gtc"}})
+    alice.exchange.order("SOL", True, 10.0, 150.0, {"limit": {"tif": "Ioc"}})
+    resting = alice.exchange.order("SOL", True, 1.0, 140.0, {"limit": {"tif": "Gtc"}})
+    oid = resting["response"]["data"]["statuses"][0]["resting"]["oid"]
+    assert ok(vsandbox, "POST", "/sandbox/delist", {"coin": "SOL"}) == {
+        "coin": "SOL", "settledAt": "150.0", "delisted": ["SOL"]}  # fmt: skip
+    info = Info(vsandbox.url, skip_ws=True)
+    assert info.query_order_by_oid(alice.address, oid)["order"]["status"] == "delistedCanceled"
+    for user in (alice, bob):
+        (fill,) = [f for f in info.user_fills(user.address) if f["dir"] == "Settlement"]
+        assert (fill["coin"], fill["px"], fill["sz"]) == ("SOL", "150.0", "10.0")
+        assert info.user_state(user.address)["assetPositions"] == []
+    sol = info.meta()["universe"][2]
+    assert (sol["name"], sol["isDelisted"]) == ("SOL", True)
+    refused = alice.exchange.order("SOL", True, 1.0, 140.0, {"limit": {"tif": "Gtc"}})
+    assert refused["response"]["data"]["statuses"] == [{"error": "Asset is delisted. asset=2"}]
+    refused = call(vsandbox, "POST", "/sandbox/delist", {"coin": "SOL"})
+    assert refused.status_code == 400 and refused.json()["error"] == "Asset is delisted."
