@@ -203,8 +203,8 @@ def vault_details(venue, req) -> dict | None:
         "apr": 0.0,
         "followerState": None,  # nobody follows the liquidator here
         "leaderFraction": 1.0,
-        "leaderCommission": 0.0,
-        "followers": [{"user": "Leader", "vaultEquity": value, "pnl": "0.0",
+        "leaderCommission": 0,
+        "followers": [{"user": address, "vaultEquity": value, "pnl": "0.0",
                        "allTimePnl": "0.0", "daysFollowing": 0, "vaultEntryTime": 0,
                        "lockupUntil": 0}],
         "maxDistributable": 0.0,

@@ -23,7 +23,7 @@ from tests.conformance.verdict import Answers, acceptable, judge
 from tests.conformance.world import GTC, Outcome, Reply, Trader, World, statuses
 
 NOT_MODELLED = frozenset({
-    "twapOrder", "twapCancel", "vaultTransfer", "createVault", "sendAsset", "agentSendAsset",
+    "vaultTransfer", "createVault", "sendAsset", "agentSendAsset",
     "sendToEvmWithData", "hip3LiquidatorTransfer", "cDeposit", "cWithdraw", "tokenDelegate",
     "reserveRequestWeight", "userDexAbstraction", "agentEnableDexAbstraction",
     "userSetAbstraction", "agentSetAbstraction", "userOutcome",

@@ -28,9 +28,8 @@ NOT_MODELLED = frozenset({
     "allBorrowLendReserveStates", "approvedBuilders",
 })  # fmt: skip
 PLACEHOLDERS = frozenset({
-    "spotMeta", "spotMetaAndAssetCtxs", "userTwapSliceFills", "userVaultEquities",
-    "delegations", "delegatorRewards", "delegatorHistory", "perpsAtOpenInterestCap",
-    "vaultDetails", "spotDeployState",
+    "spotMeta", "spotMetaAndAssetCtxs", "userVaultEquities", "delegations",
+    "delegatorRewards", "delegatorHistory", "spotDeployState",
 })  # fmt: skip
 
 UNASKED = {
@@ -117,10 +116,11 @@ REQUESTS: dict[str, Callable[[World, str], Requests]] = {
     "delegatorHistory": _for("delegatorHistory", "alice"),
     "delegatorRewards": _for("delegatorRewards", "alice"),
     "userVaultEquities": _for("userVaultEquities", "alice"),
-    "vaultDetails": lambda w, v: [
-        ("", {"type": "vaultDetails", "vaultAddress": w.bob.address, "user": w.alice.address})
+    "vaultDetails": lambda w, v: [  # the liquidator, the one vault here
+        ("", {"type": "vaultDetails", "vaultAddress": w.sandbox.venue.exchange.vault.address,
+              "user": w.alice.address})
     ],
-    "userTwapSliceFills": _for("userTwapSliceFills", "alice"),
+    "userTwapSliceFills": _for("userTwapSliceFills", "bob"),
     "perpsAtOpenInterestCap": _of("perpsAtOpenInterestCap"),
     "perpDeployAuctionStatus": _of("perpDeployAuctionStatus"),
     "spotDeployState": _for("spotDeployState", "alice"),

@@ -32,7 +32,7 @@ NOT_MODELLED = frozenset({
     "activeSpotAssetCtx", "spotState", "allDexsClearinghouseState", "allDexsAssetCtxs",
     "outcomeMetaUpdates", "fastAssetCtxs",
 })  # fmt: skip
-PLACEHOLDERS = frozenset({"twapStates", "userTwapSliceFills", "userTwapHistory"})
+PLACEHOLDERS: frozenset[str] = frozenset()
 # How the venue refuses a subscription: a parse error, an invalid subscription, or, for a
 # coin it does not list, dropping the connection (measured on the live venue, 2026-09).
 REFUSALS = (
@@ -299,14 +299,14 @@ CHANNELS: dict[str, tuple[str, Scenario]] = {  # name -> (channel, scenario)
         ),
     ),
     "webData3": ("webData3", _subscribed("webData3", _user("webData3"))),
-    "twapStates": ("twapStates", _subscribed("twapStates", _user("twapStates"))),
+    "twapStates": ("twapStates", _subscribed("twapStates", _user("twapStates", "bob"))),
     "userTwapSliceFills": (
         "userTwapSliceFills",
-        _subscribed("userTwapSliceFills", _user("userTwapSliceFills")),
+        _subscribed("userTwapSliceFills", _user("userTwapSliceFills", "bob")),
     ),
     "userTwapHistory": (
         "userTwapHistory",
-        _subscribed("userTwapHistory", _user("userTwapHistory")),
+        _subscribed("userTwapHistory", _user("userTwapHistory", "bob")),
     ),
     "spotState": ("spotState", _subscribed("spotState", _user("spotState"))),
     "allDexsClearinghouseState": (

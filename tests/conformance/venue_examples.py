@@ -556,9 +556,11 @@ INFO: tuple[Example, ...] = (
           [{"vaultAddress": "0xdfc24b077bc1425ad1dea75bcb6f8158e10df303",
             "equity": "742500.082809"}]),
     _info("vaultDetails", INFO_PAGE + " (Retrieve details for a vault)", _VAULT_DETAILS,
-          nullable={"$.followerState"},
+          nullable={"$.followerState"}, optional={"$.relationship.data"},
           note="followers and child addresses shortened; the other portfolio periods are "
-               "elided in the docs"),
+               "elided in the docs; relationship.data is optional: a vault that is neither "
+               "parent nor child has `{\"type\": \"normal\"}` (nktkas/hyperliquid "
+               "vaultDetails.ts)"),
     _info("userTwapSliceFills", INFO_PAGE + " (Retrieve a user's TWAP slice fills)",
           _TWAP_SLICE_FILLS, **_fill_marks("$[*].fill")),
     _info("perpsAtOpenInterestCap", PERP_PAGE + " (Query perps at open interest caps)",
@@ -1075,7 +1077,10 @@ WS: tuple[Example, ...] = (
                 "side": "A", "sz": "1000.0", "executedSz": "333.29", "executedNtl": "31171.44245",
                 "minutes": 4320, "reduceOnly": True, "randomize": True,
                 "timestamp": 1791192756084, "trigger": {"px": "90.0", "above": True},
-                "stopPx": "92.0"}]]}}),
+                "stopPx": "92.0"}]]}},
+        nullable={"$.data.states[*][*].trigger", "$.data.states[*][*].stopPx"},
+        note="trigger and stopPx are null for a TWAP without them (nktkas/hyperliquid "
+             "_schemas.ts TwapState; the venue's twapHistory captures show null)"),
     _ws("userTwapSliceFills", NAUTILUS + "ws_user_twap_slice_fills.json",
         {"channel": "userTwapSliceFills", "data": {
             "isSnapshot": True, "user": "0xe746435d136c4714383a64ee28e35c8bdb8d5cb1",

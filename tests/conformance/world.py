@@ -12,7 +12,9 @@ coin) and plays, through the official SDK's signing and plain HTTP:
 - dave: an isolated ETH long with margin added;
 - carol: a BTC long and a resting bid, liquidated into the book from the control plane
   (liquidation fills, the `liquidation` ledger entry, `nonUserCancel`);
-- erin: an ETH short in profit, auto-deleveraged from the control plane.
+- erin: an ETH short in profit, auto-deleveraged from the control plane;
+- bob: a 5-minute BTC TWAP that finished and a 7-day ETH TWAP still running, and a
+  kPEPE long, after which kPEPE's open interest is capped (it is at its cap).
 
 `Reply` is what the server answered (HTTP status and body) and `Outcome` the verdict of one
 venue item, shared by the tests and by table.py.
@@ -150,9 +152,12 @@ def build_world() -> World:
         _trade_alice(world)
         _move_alice_funds(world)
         _isolated_dave(world)
+        _twap_bob(world, "BTC", "0.01", 5)  # finishes within the hour
         sandbox.advance(3_600_000)  # an hour: funding on every open position
         _liquidate_carol(world)
         _deleverage_erin(world)
+        _twap_bob(world, "ETH", "1", 7 * 24 * 60)  # runs on during the checks
+        _cap_kpepe(world)
         sandbox.advance(60_000)  # publish the candles of the last minute
     except BaseException:
         sandbox.stop()
@@ -215,6 +220,18 @@ def _deleverage_erin(world: World) -> None:
     world.sandbox.set_price("ETH", "2900")
     world.sandbox.adl(world.erin.address, "ETH")
     world.sandbox.set_price("ETH", "3000")
+
+
+def _twap_bob(world: World, coin: str, sz: str, minutes: int) -> None:
+    asset = {"BTC": 0, "ETH": 1}[coin]
+    twap = {"a": asset, "b": True, "s": sz, "r": False, "m": minutes, "t": False}
+    answer = expect_ok(world.bob.exchange.l1({"type": "twapOrder", "twap": twap}), "bob's TWAP")
+    assert "running" in answer["data"]["status"], answer
+
+
+def _cap_kpepe(world: World) -> None:
+    statuses(world.bob.exchange.market_open("kPEPE", True, 10_000.0), "bob buys kPEPE")
+    assert world.sandbox.set_oi_cap("kPEPE", "100")["atCap"]
 
 
 __all__ = ["Outcome", "RawExchange", "Reply", "Trader", "World", "build_world"]
