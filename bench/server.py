@@ -184,7 +184,6 @@ async def bench_sustained(port: int, token: str, n: int = 20_000, window: int = 
                 )
             )
         async with session.ws_connect(f"ws://127.0.0.1:{port}/ws", max_msg_size=0) as ws:
-            await ws.receive()
             done = 0
             sent = 0
             errors = 0

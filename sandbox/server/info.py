@@ -421,6 +421,8 @@ def _user_role(venue, req):
         return {"role": "agent", "data": {"user": agent.owner}}
     if user in registry.sub_accounts:
         return {"role": "subAccount", "data": {"master": registry.sub_accounts[user][0]}}
+    if user == venue.exchange.vault.address:
+        return {"role": "vault"}
     if user in venue.exchange.accounts and user not in venue.exchange.system_accounts:
         return {"role": "user"}
     return {"role": "missing"}

@@ -33,7 +33,6 @@ PLACEHOLDERS = frozenset({
 })  # fmt: skip
 
 UNASKED = {
-    ("userRole", "vault"): "the sandbox has no vaults",
     ("referral", "ready"): "the sandbox registers no referral codes: nobody reaches stage ready",
 }
 
@@ -66,7 +65,8 @@ def _order_status(world: World, variant: str) -> Requests:
 
 def _user_role(world: World, variant: str) -> Requests:
     users = {"user": world.alice.address, "agent": world.agent,
-             "subAccount": world.sub_account, "missing": world.stranger}  # fmt: skip
+             "subAccount": world.sub_account, "missing": world.stranger,
+             "vault": world.sandbox.venue.exchange.vault.address}  # fmt: skip
     return [("", {"type": "userRole", "user": users[variant]})]
 
 
