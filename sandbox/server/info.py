@@ -446,6 +446,10 @@ def _web_data2(venue, req):
     return web_data2(venue, _user(req))
 
 
+def _web_data3(venue, req):
+    return web_data3(venue, _user(req))
+
+
 def _margin_table(venue, req):
     table_id = _int(req, "id")
     for inst in venue.exchange.instruments:
@@ -538,6 +542,7 @@ HANDLERS = {
     "extraAgents": _extra_agents,
     "subAccounts": _sub_accounts,
     "webData2": _web_data2,
+    "webData3": _web_data3,
     "marginTable": _margin_table,
     "portfolio": _portfolio,
     "perpsAtOpenInterestCap": _perps_at_cap,
