@@ -168,6 +168,14 @@ class Whale(Bot):
                      "stops trading")  # fmt: skip
         self.active = False
 
+    async def on_fill(self, fill: ev.Fill) -> None:
+        # A liquidation is recognized by the fill's `liquidation` object naming this
+        # account, as the venue marks it; not by `dir`, which reads "Close Long" on a market
+        # liquidation ("Liquidated ..." only on a backstop takeover).
+        if fill.liquidated(self.client.address) and self.active:
+            self.say(f"was liquidated: {fill.sz} {fill.coin} closed at {fill.px}; stops trading")
+            self.active = False
+
 
 class AdlAware(Whale):
     """A whale that notices its ADL and stands down or re-hedges."""

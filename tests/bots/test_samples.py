@@ -126,3 +126,26 @@ async def test_the_noise_trader_trades_within_its_limit(adl_sandbox, connect):
     assert abs(position) * 60_000 <= 6_000 + 2_100  # one order past the limit at most
     fills = await bot.client.info({"type": "userFills", "user": bot.address})
     assert len(fills) >= 5
+
+
+async def test_a_whale_knows_its_liquidation_by_the_fills_liquidation_object(connect, adl_sandbox):
+    """A whale's 40x long is liquidated into the book: its fill reads as an ordinary
+    "Close Long", and the whale knows the fill for its liquidation by the `liquidation`
+    object naming it; a fill that names another account leaves it trading."""
+    from bots import events as ev
+
+    whale = await connect(Whale, "10000", notional="200000", leverage=40, slices=1)
+    await play(adl_sandbox, [whale], 2)
+    assert whale.active and await whale.position("BTC") > 0
+    other = ev.Fill("BTC", "60000.0", "0.1", "B", 0, "0.0", "Open Long", "0.0", "0x" + "0" * 64,
+                    1, False, "0.0", 1, liquidation=ev.FillLiquidation("0x" + "11" * 20,
+                                                                       "60000.0", "market"))
+    await whale.on_fill(other)
+    assert whale.active
+    adl_sandbox.liquidate(whale.client.address, "BTC")  # into the book: a market liquidation
+    await whale.client.sync()
+    events = whale.client.take()
+    fills = [e for e in events if isinstance(e, ev.Fill) and e.liquidated(whale.client.address)]
+    assert fills and {(f.dir, f.liquidation.method) for f in fills} == {("Close Long", "market")}
+    await whale.on_fill(fills[0])
+    assert not whale.active and "was liquidated" in whale.said[-1]
