@@ -145,6 +145,7 @@ def _background(venue: Venue):
         tasks = [
             asyncio.create_task(every(config.block_ms / 1000, venue.flush)),
             asyncio.create_task(every(5.0, lambda: venue.hub.close_idle(config.ws_idle_timeout_s))),
+            asyncio.create_task(every(60.0, venue.limits.prune)),  # forget idle clients
         ]
         if not venue.virtual:
             tasks.append(asyncio.create_task(drive(venue)))
