@@ -141,8 +141,13 @@ def _orders(ex) -> None:
             elif where == TRIGGER:
                 if in_triggers.get(oid) is not order:
                     raise InvariantError(f"{acct.address}: trigger {oid} not in the trigger book")
-            elif where != WAITING or order.parent is None or order not in order.parent.children:
-                raise InvariantError(f"{acct.address}: order {oid} waits for no parent")
+            elif (
+                where != WAITING
+                or order.parent is None
+                or order not in order.parent.children
+                or acct.orders.get(order.parent.oid) is not order.parent
+            ):
+                raise InvariantError(f"{acct.address}: order {oid} waits for no open parent")
             seen += 1
         for cloid, oid in acct.cloids.items():
             if oid not in acct.orders or acct.orders[oid].cloid != cloid:

@@ -23,6 +23,7 @@ BUILDER_FEE_SCALE = 100_000  # builder fees are in tenths of a basis point
 RESTING = 0
 TRIGGER = 1
 WAITING = 2  # a normalTpsl child waiting for its parent to fill
+FIRING = 3  # a trigger order its mark has fired, out of the trigger book, about to execute
 
 
 class MatchingMixin:
@@ -187,11 +188,11 @@ class MatchingMixin:
                 maker = next(iter(orders.values()))
                 macct = maker.account
                 if macct is acct:
-                    self._remove_resting(maker, ev.SELF_TRADE_CANCELED)
+                    self._system_cancel(maker, ev.SELF_TRADE_CANCELED)
                     continue
                 q = order.sz if order.sz < maker.sz else maker.sz
                 if not maker.reduce_only and self._unbacked(macct, maker, q):
-                    self._remove_resting(maker, ev.MARGIN_CANCELED)
+                    self._system_cancel(maker, ev.MARGIN_CANCELED)
                     self._events.append(ev.NonUserCancel(macct.address, ((asset, maker.oid),),
                                                          self.ts))  # fmt: skip
                     continue
@@ -217,14 +218,28 @@ class MatchingMixin:
         longer back? Its margin was reserved when it was placed, but losses since may have
         eaten into it: with the account's available margin below zero, the venue cancels
         the order when it would fill (`marginCanceled`) rather than fill it."""
-        pos = acct.positions.get(maker.asset)
+        positions = acct.positions
+        if not positions:  # only its own orders could exhaust the margin
+            return acct.raw < acct.order_margin_total
+        pos = positions.get(maker.asset)
         if pos is not None:
             size = pos.size
             if (size > 0) != maker.is_buy and q <= (size if size > 0 else -size):
                 return False  # it only reduces the position
-        elif acct.raw >= acct.order_margin_total:
-            return False  # no position: only its own orders could exhaust the margin
         return self.available_margin(acct) < 0
+
+    def _system_cancel(self, order: Order, status: str) -> None:
+        """The venue cancels a resting order (a self-trade, margin, an open-interest cap):
+        its waiting TP/SL children are placed if it had partly filled (there is a position
+        to protect, as the venue's TP/SL docs say of a parent "partially filled and then
+        canceled due to insufficient margin"), cancelled with it otherwise."""
+        if not order.children:
+            self._remove_resting(order, status)
+        elif order.sz < order.orig_sz:
+            self._remove_resting(order, status)
+            self._activate_children(order)
+        else:
+            self._cancel(order, status)
 
     def _fill(self, taker: Order, maker: Order, px: int, q: int, level, liquidation) -> None:
         asset = taker.asset

@@ -18,7 +18,7 @@ from sandbox.core import events as ev
 from sandbox.core.accounts import Account, reserved_margin
 from sandbox.core.book import Order
 from sandbox.core.instruments import Instrument
-from sandbox.core.matching import RESTING, TRIGGER
+from sandbox.core.matching import FIRING, RESTING, TRIGGER
 from sandbox.core.units import Units
 
 # What a user may send: FrontendMarket is the venue's market order (it matches as Ioc and
@@ -292,6 +292,9 @@ class TradingMixin:
         elif where == TRIGGER:
             self._disarm(order)
             self._update(order, status)
+        elif where == FIRING:  # fired with others by one mark, not executed yet
+            self._forget_trigger(order)
+            self._update(order, status)
         else:
             self._cancel_waiting_child(order)
             self._update(order, status)
@@ -434,7 +437,7 @@ class TradingMixin:
             by_user: dict[str, list[tuple[int, int]]] = {}
             for order in doomed:
                 by_user.setdefault(order.account.address, []).append((asset, order.oid))
-                self._remove_resting(order, ev.OPEN_INTEREST_CAP_CANCELED)
+                self._system_cancel(order, ev.OPEN_INTEREST_CAP_CANCELED)
             for user, cancels in by_user.items():
                 self._events.append(ev.NonUserCancel(user, tuple(cancels), self.ts))
 

@@ -21,8 +21,9 @@ from sandbox.core import errors
 from sandbox.core import events as ev
 from sandbox.core.accounts import Account, discard
 from sandbox.core.book import Order
+from sandbox.core.errors import InvariantError
 from sandbox.core.instruments import Instrument
-from sandbox.core.matching import TRIGGER, WAITING
+from sandbox.core.matching import FIRING, TRIGGER, WAITING
 
 
 def fires_above(order: Order) -> bool:
@@ -47,6 +48,8 @@ class TriggerBook:
     def remove(self, order: Order) -> None:
         keys = self.above if fires_above(order) else self.below
         i = bisect_left(keys, (order.trigger_px, order.oid), key=lambda e: (e[0], e[1]))
+        if i == len(keys) or keys[i][2] is not order:
+            raise InvariantError(f"trigger order {order.oid} is not in the trigger book")
         del keys[i]
 
     def due(self, mark: int) -> list[Order]:
@@ -140,7 +143,10 @@ class TriggersMixin:
         book = self.triggers[asset]
         if not len(book) or asset in self.halted:  # paused: they fire when it resumes
             return
-        for order in book.due(self.marks[asset]):
+        fired = book.due(self.marks[asset])
+        for order in fired:  # out of the trigger book: a sibling's fill may cancel them first
+            order.where = FIRING
+        for order in fired:
             if order.oid in order.account.orders:  # still live (an earlier one may have gone)
                 self._fire(order)
 

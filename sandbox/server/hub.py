@@ -121,6 +121,8 @@ class Hub:
         session.pending.clear()
 
     def subscribe(self, session: Session, key: Key, echo: dict) -> None:
+        if session not in self.sessions:
+            raise ValueError("subscribing a session the hub has dropped")
         session.subscriptions[key] = echo
         subs = self.subscribers.get(key)
         if subs is None:

@@ -89,6 +89,7 @@ class Venue:
         self.cadence = {kind: (least, again) for kind, least, again in config.cadence}
         self._last_push: dict[tuple, int] = {}  # a throttled feed's key -> its last push
         self._repush_due: dict[str, int] = {}  # kind -> when its state goes out again
+        self._books_held: set[int] = set()  # changed books a book feed's cadence holds back
         self._dirty_books: set[int] = set()
         self._trades: dict[int, list[wire.WsTrade]] = {}
         self._dirty_users: dict[str, None] = {}
@@ -365,16 +366,20 @@ class Venue:
         moved, self._marks_moved = self._marks_moved, False
         now = self.now()
         try:
-            waiting = set()  # books whose change must wait for their feed's cadence
+            # books whose change waits for their feed's cadence: only their l2Book goes
+            # out later, nothing else of their asset is published again for it
+            held, self._books_held = self._books_held, set()
             book_keys = hub.keys("l2Book")
-            for asset in sorted(books):
+            for asset in sorted(books | held):
                 coin = views.coins[asset]
                 for key in book_keys:
-                    if key[1] == coin:
+                    if key[1] == coin and (asset in books or not key[4]):
                         if self._may_push(key, now):
                             hub.publish(key, "l2Book", feeds.book(self, key))
                         else:
-                            waiting.add(asset)
+                            self._books_held.add(asset)
+                if asset not in books:
+                    continue
                 if hub.wanted(("bbo", coin)):
                     bbo = views.bbo(asset)
                     if bbo.bbo != self._last_bbo.get(asset):
@@ -384,7 +389,6 @@ class Venue:
                     ("activeAssetCtx", coin), "activeAssetCtx",
                     lambda a=asset, c=coin: {"coin": c, "ctx": views.asset_ctx(a, self.history)},
                 )  # fmt: skip
-            self._dirty_books |= waiting
             for asset, batch in sorted(trades.items()):
                 coin = views.coins[asset]
                 hub.publish_lazy(

@@ -105,6 +105,8 @@ class WsEndpoint:
             self.error(session, f"Internal server error: {text[:200]}")
 
     def receive(self, session: Session, text: str) -> None:
+        if session.cut_off:  # dropped (too slow, idle) with messages still buffered
+            return
         refusal = self.limits.ws_message(session.ip)
         if refusal is not None:
             self.error(session, refusal)

@@ -379,3 +379,20 @@ def test_a_delisted_asset_cancels_its_orders_settles_positions_at_the_mark_and_t
     assert isinstance(s.order(CAROL, "BTC", "B", "59000", "0.01"), ev.Resting)
     s.apply(cmd.Delist(s.asset("ETH")))
     assert s.result().error == "Asset is delisted."
+
+
+def test_a_resting_order_is_backed_by_the_whole_account_not_only_its_coin():
+    """Carol ($1,000) is short 4 ETH at 20x and bids for BTC. ETH rises to 3,080: her short
+    loses $320 and her account no longer backs the bid, although she holds no BTC. When
+    Bob sells into the bid, it is cancelled `marginCanceled`."""
+    s = scene()
+    s.deposit("0x" + "cc" * 20, 1_000)
+    carol = "0x" + "cc" * 20
+    s.order(BOB, "ETH", "B", "3000", "4")
+    s.order(carol, "ETH", "A", "3000", "4", tif="Ioc")
+    bid = s.order(carol, "BTC", "B", "59000", "0.05")
+    s.oracle("ETH", "3080")
+    assert s.ex.available_margin(s.account(carol)) < 0
+    s.order(BOB, "BTC", "A", "59000", "0.05", tif="Ioc")
+    assert (bid.oid, ev.MARGIN_CANCELED) in updates(s, carol)
+    assert s.size(carol, "BTC") == 0

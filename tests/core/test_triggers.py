@@ -259,3 +259,57 @@ def test_invalid_trigger_price():
     spec = cmd.OrderSpec(0, False, 550000, 10000, True, "Gtc", cmd.Trigger(580001, True, "sl"))
     s.apply(cmd.PlaceOrders(ALICE, (spec,)))
     assert s.result().statuses == (ev.Error("Invalid TP/SL price. asset=0"),)
+
+
+def test_triggers_fired_by_one_mark_cancel_their_siblings_and_no_one_elses():
+    """One mark fires both of Alice's position take-profits: the first fills and cancels
+    its sibling, which had already left the trigger book; Dave's own take-profit, further
+    up, is untouched and fires when the mark reaches it."""
+    from tests.core.scene import DAVE
+
+    s = long_alice()
+    s.deposit(DAVE, 100_000)
+    s.order(BOB, "BTC", "A", "60000", "0.1")
+    s.order(DAVE, "BTC", "B", "60000", "0.1", tif="Ioc")
+    s.order(DAVE, "BTC", "A", "63000", "0.1", reduce_only=True, trigger=("tp", "63000", True))
+    s.orders(ALICE, [
+        s.spec("BTC", "A", "50000", "0.1", reduce_only=True, trigger=("tp", "61000", True)),
+        s.spec("BTC", "A", "50000", "0.1", reduce_only=True, trigger=("tp", "61500", True)),
+    ], grouping="positionTpsl")  # fmt: skip
+    first, second = sorted(s.account(ALICE).orders)
+    s.order(CAROL, "BTC", "B", "61900", "1")
+    s.oracle("BTC", "62000")
+    statuses = [(u.order.oid, u.status) for u in s.of(ev.OrderUpdate) if u.order.user == ALICE]
+    assert (second, ev.SIBLING_FILLED_CANCELED) in statuses and (first, ev.FILLED) in statuses
+    assert s.size(ALICE, "BTC") == 0 and len(s.account(DAVE).orders) == 1
+    s.order(CAROL, "BTC", "B", "63900", "1")
+    s.oracle("BTC", "64000")
+    assert s.size(DAVE, "BTC") == 0  # his take-profit fired
+
+
+def test_a_parent_cancelled_by_the_venue_places_its_children_if_it_had_partly_filled():
+    """Carol's bid with a take-profit attached: when the venue cancels the bid because she
+    can no longer back it, a bid that never filled takes its child with it; one that had
+    partly filled leaves a position to protect, so its child is placed."""
+    for partly in (False, True):
+        s = Scene()
+        s.deposit(CAROL, 1_000)
+        s.deposit(BOB, 100_000)
+        s.oracle("BTC", "60000")
+        s.order(BOB, "BTC", "A", "60000", "0.2")
+        s.order(CAROL, "BTC", "B", "60000", "0.2", tif="Ioc")
+        s.orders(CAROL, [
+            s.spec("BTC", "B", "59000", "0.05"),
+            s.spec("BTC", "A", "65000", "0.05", reduce_only=True, trigger=("tp", "65000", False)),
+        ], grouping="normalTpsl")  # fmt: skip
+        parent, child = sorted(s.account(CAROL).orders)
+        if partly:
+            s.order(BOB, "BTC", "A", "59000", "0.01", tif="Ioc")
+        s.oracle("BTC", "58500")
+        s.order(BOB, "BTC", "A", "59000", "0.04", tif="Ioc")
+        statuses = {u.order.oid: u.status for u in s.of(ev.OrderUpdate) if u.order.user == CAROL}
+        assert statuses[parent] == ev.MARGIN_CANCELED
+        if partly:
+            assert statuses[child] == ev.OPEN and list(s.account(CAROL).orders) == [child]
+        else:
+            assert statuses[child] == ev.MARGIN_CANCELED and s.account(CAROL).orders == {}

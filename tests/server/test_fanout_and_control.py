@@ -194,3 +194,25 @@ def test_a_broken_invariant_is_caught_after_the_command_that_breaks_it(sandbox, 
     assert caught != "not caught"
     assert len(venue.invariant_failures) == 1 and "Tick" in venue.invariant_failures[0]
     venue.invariant_failures.clear()  # repaired, so that the fixture's own check passes
+
+
+def test_a_dropped_session_holds_no_subscription_nor_limit():
+    """A client cut off (too slow) may still have messages buffered: they are ignored, so
+    it is subscribed to nothing and holds nothing of its IP's websocket limits."""
+    from sandbox.server.actions import ExchangeApi
+    from sandbox.server.hub import Session
+    from sandbox.server.venue import Venue
+    from sandbox.server.ws import WsEndpoint
+
+    venue = Venue(ServerConfig(port=0))
+    endpoint = WsEndpoint(venue, ExchangeApi(venue))
+    assert venue.limits.ws_connect("10.1.2.3") is None
+    session = Session(None, None, venue.hub, 1 << 20, "10.1.2.3")
+    venue.hub.add(session)
+    session.drop()
+    endpoint.receive(session, json.dumps({"method": "subscribe",
+                                          "subscription": {"type": "trades", "coin": "ETH"}}))  # fmt: skip
+    assert venue.hub.subscribers == {} and session.subscriptions == {}
+    assert venue.limits.ws_usage("10.1.2.3") == {
+        "connections": 0, "subscriptions": 0, "users": 0, "pendingPosts": 0,
+    }  # fmt: skip

@@ -47,9 +47,16 @@ class Feed:
     def subscribe(self, subscription: dict) -> None:
         self.send({"method": "subscribe", "subscription": subscription})
 
+    def sync(self, sandbox: Sandbox) -> None:
+        """Wait until every frame the server sent before now has been read: a ping's pong
+        comes after them."""
+        pongs = len(self.on("pong"))
+        self.send({"method": "ping"})
+        sandbox.wait_for(lambda: len(self.on("pong")) > pongs, advance_ms=0)
+
     def on(self, channel: str) -> list[Any]:
         with self._lock:
-            return [f["data"] for f in self.frames if f.get("channel") == channel]
+            return [f.get("data") for f in self.frames if f.get("channel") == channel]
 
     def close(self) -> None:
         self._ws.close()
@@ -270,5 +277,38 @@ def test_websocket_limits_refuse_with_the_venues_frames():
             finally:
                 for other in others:
                     other.close()
+        finally:
+            feed.close()
+
+
+# -- cadences -------------------------------------------------------------------------------------
+
+
+def test_a_book_held_back_by_its_cadence_pushes_nothing_else_again():
+    """A book goes out at most every 0.5 s: in virtual time the clock stands still between
+    blocks, so a change right after a push waits for the clock. Meanwhile the coin's other
+    feeds (activeAssetCtx) are not pushed again and again for it; when half a second has
+    passed, the held book goes out."""
+    with Sandbox(makers=False) as sb:
+        _, exchange = wallet_exchange(sb)
+        feed = Feed(sb)
+        try:
+            feed.subscribe({"type": "l2Book", "coin": "ETH"})
+            feed.subscribe({"type": "activeAssetCtx", "coin": "ETH"})
+            sb.wait_for(lambda: feed.on("l2Book") and feed.on("activeAssetCtx"), advance_ms=0)
+            exchange.order("ETH", True, 1.0, 2900, {"limit": {"tif": "Gtc"}})
+            sb.advance(100)  # a block: the book goes out (its first change)
+            sb.wait_for(lambda: len(feed.on("l2Book")) == 2, advance_ms=0)
+            exchange.order("ETH", True, 1.0, 2800, {"limit": {"tif": "Gtc"}})
+            contexts = len(feed.on("activeAssetCtx"))
+            for _ in range(5):  # blocks at the same virtual instant
+                sb.thread.flush()
+            feed.sync(sb)
+            assert len(feed.on("l2Book")) == 2
+            assert len(feed.on("activeAssetCtx")) <= contexts + 1
+            sb.advance(500)
+            book = sb.wait_for(lambda: len(feed.on("l2Book")) > 2 and feed.on("l2Book")[-1],
+                               advance_ms=0)  # fmt: skip
+            assert [level["px"] for level in book["levels"][0]] == ["2900.0", "2800.0"]
         finally:
             feed.close()
