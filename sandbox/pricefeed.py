@@ -14,7 +14,10 @@ takes its seed, and is asked in increasing time order). Paths:
 
 The `Oracle` keeps, per coin, a path, a scale (`set_price` moves the whole path so that it
 continues from a new level) and any shocks (a move by a percentage spread over a duration);
-every `oracle_ms` it posts the coins' prices in one `SetOracle`.
+every `oracle_ms` it posts the coins' prices in one `SetOracle`, and with them the other
+venues' perp mids (`OtherVenues`): the mark's third input, which the venue takes from
+Binance, OKX, Bybit, Gate and MEXC and the sandbox derives from the same path (the oracle a
+little while ago, plus a basis and noise).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import csv
 import math
 import random
 from bisect import bisect_right
+from collections import deque
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path as FilePath
@@ -168,15 +172,54 @@ class Shock:
         return 1.0 + self.pct / 100 * done
 
 
-class Oracle:
-    """The coins' oracle prices: paths, scales and shocks, posted every `interval_ms`."""
+class OtherVenues:
+    """The other venues' perp mids, derived from the oracle's path: what the oracle was
+    `lag_ms` ago, `basis_bps` away from it (perps trade at a basis to spot), with noise of
+    `noise_bps` (a normal draw, seeded per coin, so runs repeat). With all three at 0 the
+    other venues quote the oracle itself."""
 
-    def __init__(self, post: Callable[[dict[str, int]], None], ticks: dict[str, int],
-                 interval_ms: int = 3_000) -> None:  # fmt: skip
-        """`post(prices)` sends {coin: px in ticks}; `ticks[coin]` is ticks per 1 USDC."""
+    def __init__(self, basis_bps: float = 0.0, noise_bps: float = 0.0, lag_ms: int = 0,
+                 seed: int = 0) -> None:  # fmt: skip
+        if noise_bps < 0 or lag_ms < 0:
+            raise ValueError("noise_bps and lag_ms must not be negative")
+        self.basis = basis_bps / 10_000
+        self.noise = noise_bps / 10_000
+        self.lag_ms = lag_ms
+        self.seed = seed
+        self.rngs: dict[str, random.Random] = {}
+        self.history: dict[str, deque[tuple[int, float]]] = {}  # coin -> (ts, oracle px)
+
+    def mid(self, coin: str, now: int, oracle_px: float) -> float:
+        """The other venues' mid of `coin` at `now`, the oracle being at `oracle_px`."""
+        past = oracle_px
+        if self.lag_ms:
+            history = self.history.setdefault(coin, deque())
+            history.append((now, oracle_px))
+            while len(history) > 1 and history[1][0] <= now - self.lag_ms:
+                history.popleft()  # keep the last price at or before now - lag, and after
+            past = history[0][1]
+        px = past * (1.0 + self.basis)
+        if self.noise:
+            rng = self.rngs.get(coin)
+            if rng is None:
+                rng = self.rngs[coin] = random.Random(f"{self.seed}:{coin}")
+            px *= 1.0 + self.noise * rng.gauss(0.0, 1.0)
+        return px
+
+
+class Oracle:
+    """The coins' oracle prices: paths, scales and shocks, posted every `interval_ms` with
+    the other venues' mids."""
+
+    def __init__(self, post: Callable[[dict[str, int], dict[str, int]], None],
+                 ticks: dict[str, int], interval_ms: int = 3_000,
+                 other_venues: OtherVenues | None = None) -> None:  # fmt: skip
+        """`post(prices, others)` sends {coin: px in ticks} and the other venues' mids
+        ({} without `other_venues`); `ticks[coin]` is ticks per 1 USDC."""
         self.post = post
         self.ticks = ticks
         self.interval_ms = interval_ms
+        self.other_venues = other_venues
         self.paths: dict[str, Path] = {}
         self.scale: dict[str, float] = {}
         self.shocks: dict[str, list[Shock]] = {}
@@ -209,7 +252,12 @@ class Oracle:
 
     def price(self, coin: str, now: int) -> int:
         """`coin`'s price now, in ticks (at least one tick)."""
-        px = self.paths[coin].price(now) * self.scale[coin] * self._shock(coin, now)
+        return self._ticks(coin, self._px(coin, now))
+
+    def _px(self, coin: str, now: int) -> float:
+        return self.paths[coin].price(now) * self.scale[coin] * self._shock(coin, now)
+
+    def _ticks(self, coin: str, px: float) -> int:
         return max(1, round(Decimal(repr(px)) * self.ticks[coin]))
 
     def tick(self, now: int, only: str | None = None) -> dict[str, int]:
@@ -217,14 +265,18 @@ class Oracle:
         validators do every ~3 s: each post is also when the mark is recomputed from the
         book. Returns what was posted."""
         coins = [only] if only is not None else list(self.paths)
-        prices = {}
+        prices, others = {}, {}
+        other_venues = self.other_venues
         for coin in coins:
             for s in [s for s in self.shocks[coin] if s.start_ms + s.duration_ms <= now]:
                 self.scale[coin] *= 1.0 + s.pct / 100  # done: part of the level now
                 self.shocks[coin].remove(s)
-            prices[coin] = self.price(coin, now)
+            px = self._px(coin, now)
+            prices[coin] = self._ticks(coin, px)
+            if other_venues is not None:
+                others[coin] = self._ticks(coin, other_venues.mid(coin, now, px))
         if prices:
-            self.post(prices)
+            self.post(prices, others)
         return prices
 
     def _shock(self, coin: str, now: int) -> float:

@@ -9,9 +9,10 @@ them (entry point `pytest11`), nothing to import:
 - `adl_sandbox`: a `sandbox.testing.Sandbox` served on a free port in virtual time, with
   BTC, ETH, SOL and kPEPE at 60000, 3000, 150 and 0.012 (constant until moved) and a market
   maker quoting each; every invariant is checked after every command, and the test fails
-  if one ever broke. The venue's rate limits are off unless the test asks. Mark it
-  `@pytest.mark.adl_sandbox(prices={...}, makers=False, exchange=ExchangeConfig(...),
-  rate_limits=True)` to change that.
+  if one ever broke. The venue's rate limits are off unless the test asks; the mark is the
+  oracle unless the test asks for the venue's rule (`mark="venue"`), whatever `exchange`
+  says. Mark it `@pytest.mark.adl_sandbox(prices={...}, makers=False,
+  exchange=ExchangeConfig(...), rate_limits=True, mark="venue")` to change that.
 - `funded_wallet`: a wallet on it holding 100,000 USDC (`.address`, `.key`, `.account()`).
 """
 
@@ -25,8 +26,8 @@ from sandbox.testing import Sandbox, Wallet
 def pytest_configure(config) -> None:
     config.addinivalue_line(
         "markers",
-        "adl_sandbox(prices=None, makers=True, exchange=None, rate_limits=False): how the "
-        "adl_sandbox fixture starts",
+        "adl_sandbox(prices=None, makers=True, exchange=None, rate_limits=False, "
+        "mark='oracle'): how the adl_sandbox fixture starts",
     )
 
 

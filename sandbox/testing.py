@@ -34,6 +34,7 @@ from sandbox.server.limits import RateLimitConfig
 from sandbox.server.thread import ServerThread
 
 OPENING_PRICES = {"BTC": "60000", "ETH": "3000", "SOL": "150", "kPEPE": "0.012"}
+MARK_RULES = {"oracle": "oracle", "venue": "hyperliquid"}  # the `mark` option -> mark_rule
 START_MS = 1_760_000_000_000
 
 
@@ -57,16 +58,25 @@ class Sandbox:
     (5 levels a side) so that market orders fill; `prices` are the oracle's opening prices
     (constant until moved); `rate_limits` enforces the venue's rate limits (off by
     default: a test's clients share one IP, and a test of its own 429 handling asks; a
-    `RateLimitConfig` sets every number, e.g. a small address budget)."""
+    `RateLimitConfig` sets every number, e.g. a small address budget). `mark` is how the
+    mark moves: "oracle" (the default: the mark is the oracle, so that a test sets it
+    exactly) or "venue" (the venue's median of the oracle, the book and the other venues);
+    it holds whatever `exchange` says."""
 
     def __init__(self, *, prices: dict[str, str] | None = None, makers: bool = True,
                  exchange: ExchangeConfig | None = None, validate: bool = True,
-                 rate_limits: bool | RateLimitConfig = False) -> None:  # fmt: skip
+                 rate_limits: bool | RateLimitConfig = False, mark: str = "oracle") -> None:  # fmt: skip
+        if mark not in MARK_RULES:
+            raise ValueError(f"mark must be one of {', '.join(MARK_RULES)}")
         self.prices = dict(OPENING_PRICES if prices is None else prices)
         self.makers = makers
+        exchange = exchange if exchange is not None else ExchangeConfig()
+        # the mark's rule is the sandbox's own option: an ExchangeConfig given to change
+        # something else (the ADL policy, say) leaves it as it was
+        exchange = msgspec.structs.replace(exchange, mark_rule=MARK_RULES[mark])
         self.config = ServerConfig(
             port=0, time="virtual", start_ms=START_MS, validate_each_command=validate,
-            exchange=exchange if exchange is not None else ExchangeConfig(mark_rule="oracle"),
+            exchange=exchange,
             rate_limits=rate_limits if isinstance(rate_limits, RateLimitConfig)
             else RateLimitConfig(enabled=rate_limits),
         )  # fmt: skip

@@ -140,15 +140,23 @@ def bankruptcy_prices(value: int, positions: list[tuple[int, int]]) -> list[int]
     return prices
 
 
+ADL_PRICES = ("policy", "previous_mark", "bankruptcy")
+
+
 def adl_price(
-    policy: str, is_long: bool, bankruptcy: int, previous_mark: int, mark: int, solvent: bool
+    policy: str, is_long: bool, bankruptcy: int, previous_mark: int, mark: int, solvent: bool,
+    rule: str = "policy",
 ) -> int:
     """The price a bankrupt (or over-threshold vault) position is closed at.
 
+    `rule` "policy" takes the policy's own: Hyperliquid's previous mark, the others' the
+    bankruptcy price; "previous_mark" and "bankruptcy" impose one for every policy.
     `solvent` marks a vault closed because its loss passed its threshold: its positions are
-    not bankrupt, so the policies that close at the bankruptcy price close at the mark.
-    Never worse for the closed account than its bankruptcy price."""
-    if policy == "hyperliquid":
+    not bankrupt, so the bankruptcy rule closes them at the mark. Never worse for the closed
+    account than its bankruptcy price."""
+    if rule == "policy":
+        rule = "previous_mark" if policy == "hyperliquid" else "bankruptcy"
+    if rule == "previous_mark":
         base = previous_mark or mark
     else:
         base = mark if solvent else bankruptcy

@@ -136,7 +136,12 @@ class CancelTwap(msgspec.Struct, frozen=True, gc=False, tag=True):
 
 
 class SetOracle(msgspec.Struct, frozen=True, gc=False, tag=True):
+    """The oracle's prices, and with them the other venues' perp mids that the mark takes
+    as its third input (none given: the mark does without, as the venue does when they
+    are missing)."""
+
     prices: tuple[tuple[int, int], ...]  # (asset, px in ticks)
+    other_venues: tuple[tuple[int, int], ...] = ()  # (asset, perp mid in ticks)
 
 
 class Tick(msgspec.Struct, frozen=True, gc=False, tag=True):

@@ -71,6 +71,9 @@ class ExchangeConfig(msgspec.Struct, frozen=True, kw_only=True):
     vault_unwind_slippage_bps: int = 100
     # Stage 3, ADL: "hyperliquid" | "binance" | "bitmex" | "pro_rata".
     adl_policy: str = "hyperliquid"
+    # The price ADL closes at: "policy" (Hyperliquid's previous mark; the others' bankruptcy
+    # price), or "previous_mark" / "bankruptcy" for every policy.
+    adl_price: str = "policy"
     # Hyperliquid's index (mark/entry) x (notional/account value) read literally favours
     # losing shorts; "mirrored" uses entry/mark for shorts (the default), "literal" does not.
     hyperliquid_short_index: str = "mirrored"
@@ -78,6 +81,8 @@ class ExchangeConfig(msgspec.Struct, frozen=True, kw_only=True):
     def __post_init__(self) -> None:
         if self.adl_policy not in ADL_POLICIES:
             raise ValueError(f"adl_policy must be one of {', '.join(ADL_POLICIES)}")
+        if self.adl_price not in ("policy", "previous_mark", "bankruptcy"):
+            raise ValueError('adl_price must be "policy", "previous_mark" or "bankruptcy"')
         if self.hyperliquid_short_index not in ("mirrored", "literal"):
             raise ValueError('hyperliquid_short_index must be "mirrored" or "literal"')
         num, den = self.backstop_ratio

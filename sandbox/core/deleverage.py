@@ -55,7 +55,7 @@ class DeleverageMixin:
                 asset = pos.asset
                 price = adl.adl_price(
                     policy, pos.size > 0, bankruptcy, self.prev_marks[asset], self.marks[asset],
-                    solvent,
+                    solvent, self.config.adl_price,
                 )  # fmt: skip
                 items.append((asset, pos.size > 0, acct, key, pos.size, price, value))
         excluded = {key[0] for key in keys}

@@ -50,6 +50,7 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, TwapMixin, FundsMixin
         self.books = [OrderBook(a) for a in range(n)]
         self.triggers = [TriggerBook() for _ in range(n)]
         self.oracles = [0] * n
+        self.other_venue_mids = [0] * n  # the other venues' perp mids (0: none known)
         self.marks = [0] * n
         self._band = [(0, 1 << 62)] * n  # orders' price band, per asset (none before a mark)
         self.last_trade_px: list[int | None] = [None] * n

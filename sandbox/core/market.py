@@ -35,6 +35,13 @@ class MarketMixin:
                 return ev.ActionResult("", "err", error=errors.UNKNOWN_ASSET_ACTION)
             if px <= 0:
                 return ev.ActionResult("", "err", error=errors.INVALID_PRICE_UPDATE)
+        for asset, px in c.other_venues:
+            if not 0 <= asset < n:
+                return ev.ActionResult("", "err", error=errors.UNKNOWN_ASSET_ACTION)
+            if px <= 0:
+                return ev.ActionResult("", "err", error=errors.INVALID_PRICE_UPDATE)
+        for asset, px in c.other_venues:
+            self.other_venue_mids[asset] = px
         oracle: list[int | None] = [None] * n
         for asset, px in c.prices:
             self.oracles[asset] = px
@@ -93,6 +100,7 @@ class MarketMixin:
             book.best_ask(),
             self.last_trade_px[asset],
             self.ts,
+            self.other_venue_mids[asset],
         )
         return self.instruments[asset].units.nearest_px(raw)
 

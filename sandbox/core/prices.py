@@ -1,12 +1,18 @@
 """Oracle, mark and impact prices, as pure integer functions (adl-mechanics.md §1.1).
 
-Mark price (Hyperliquid's rule without external venues): the median of
+Mark price (Hyperliquid's rule): the median of
   1. oracle + 150 s EMA of (book mid - oracle),
   2. median(best bid, best ask, last trade),
-  3. a 30 s EMA of input 2 (the venue adds it when only two inputs exist),
-over the inputs that exist, rounded to a valid price. The EMA is the venue's:
+  3. the other venues' perp mids (on the venue, a weighted median of Binance, OKX, Bybit,
+     Gate and MEXC; here a feed the sandbox derives from the price path, given with each
+     oracle post),
+and when exactly two of them exist, a 30 s EMA of input 2 as a third, as the venue adds it;
+rounded to a valid price. So a pulled or stale book cannot hold the mark away from the
+oracle: the oracle and the other venues outvote it. The EMA is the venue's:
 `num <- num * exp(-t/tau) + sample * t`, `den <- den * exp(-t/tau) + t`, `ema = num / den`,
-with exp computed in fixed point by integer arithmetic so it is exact and deterministic.
+with exp computed in fixed point by integer arithmetic so it is exact and deterministic;
+it starts empty, as at an asset's listing, so that its first sample weighs no more than the
+time it held.
 
 Impact prices: the average price of trading `impact_notional` against each side of the book
 (None when the side is too thin). The premium is the venue's
@@ -62,8 +68,9 @@ class Ema:
 
     def update(self, sample: int, ts: int) -> None:
         if self.last_ts is None:
-            # Start as if the first sample had held for one time constant.
-            self.num, self.den, self.last_ts = sample * self.tau * FP_ONE, self.tau * FP_ONE, ts
+            # As at listing: nothing before it, so the first sample weighs a millisecond and
+            # the next ones by the time they held.
+            self.num, self.den, self.last_ts = sample * FP_ONE, FP_ONE, ts
             return
         t = ts - self.last_ts
         if t <= 0:
@@ -108,8 +115,10 @@ def mark_price(
     ask: int | None,
     last: int | None,
     ts: int,
+    other_venues: int | None = None,
 ) -> int:
-    """Update the EMAs with this moment's book and return the raw mark (in ticks)."""
+    """Update the EMAs with this moment's book and return the raw mark (in ticks).
+    `other_venues` is the other venues' perp mid, when known."""
     if bid is not None and ask is not None:
         state.spread_ema.update(bid + ask - 2 * oracle, ts)
     spread = state.spread_ema.value()
@@ -119,6 +128,9 @@ def mark_price(
         book_px = median(book)
         state.book_ema.update(book_px, ts)
         inputs.append(book_px)
+    if other_venues:
+        inputs.append(other_venues)
+    if len(inputs) == 2:  # the venue adds the book's 30 s EMA when two inputs exist
         ema = state.book_ema.value()
         if ema is not None:
             inputs.append(ema)

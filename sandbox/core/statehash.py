@@ -72,6 +72,7 @@ def state_tree(ex) -> tuple:
         ex.action_seq,
         ex.net_deposits,
         list(ex.oracles),
+        list(ex.other_venue_mids),
         list(ex.marks),
         list(ex.last_trade_px),
         list(ex.funding_rates),

@@ -31,6 +31,23 @@ CADENCE = (
 )
 
 
+class OtherVenuesConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """The other venues' perp mids posted with the oracle (the mark's third input): the
+    oracle `lag_ms` ago, `basis_bps` away, with `noise_bps` of seeded noise. `enabled`
+    false posts none, and the mark falls back to the book's EMA as its third input, as the
+    venue does when the other venues are missing."""
+
+    enabled: bool = True
+    basis_bps: float = 0.0
+    noise_bps: float = 2.0
+    lag_ms: int = 0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.noise_bps < 0 or self.lag_ms < 0:
+            raise ValueError("other venues: noise_bps and lag_ms must not be negative")
+
+
 class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
     port: int = 3001
@@ -49,6 +66,7 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
     # vault's unwinding) when no command does.
     tick_ms: int = 250
     oracle_ms: int = 3_000  # how often the price feeds post the oracle (the venue: ~3 s)
+    other_venues: OtherVenuesConfig = msgspec.field(default_factory=OtherVenuesConfig)
     ws_buffer_limit: int = 8 * 1_048_576  # bytes waiting for a slow client before it is cut off
     ws_idle_timeout_s: float = 60.0  # the venue closes a socket it has sent nothing to
     # "Websocket connection established." on connect: the live venue sends none (measured

@@ -24,7 +24,7 @@ from sandbox.core.errors import InvariantError
 from sandbox.core.exchange import Exchange
 from sandbox.core.units import fmt_usdc
 from sandbox.liquidity import Liquidity
-from sandbox.pricefeed import Oracle
+from sandbox.pricefeed import Oracle, OtherVenues
 from sandbox.server import feeds
 from sandbox.server.audit import step_json
 from sandbox.server.clock import RealtimeClock, VirtualClock
@@ -100,9 +100,12 @@ class Venue:
         self.invariant_failures: list[str] = []
         self.timeline.every(config.tick_ms, self.tick)
         ex = self.exchange
+        venues = config.other_venues
         self.oracle = Oracle(
-            self._post_oracle, {i.name: i.units.px_one for i in ex.instruments}, config.oracle_ms
-        )
+            self._post_oracle, {i.name: i.units.px_one for i in ex.instruments}, config.oracle_ms,
+            OtherVenues(venues.basis_bps, venues.noise_bps, venues.lag_ms, venues.seed)
+            if venues.enabled else None,
+        )  # fmt: skip
         self.timeline.every(config.oracle_ms, self._oracle_tick)
         self.liquidity = Liquidity()  # background market makers, when a sandbox adds them
         if self.virtual:  # market data per block of virtual time
@@ -161,9 +164,12 @@ class Venue:
         self.hub.deliver()
         return events
 
-    def _post_oracle(self, prices: dict[str, int]) -> None:
+    def _post_oracle(self, prices: dict[str, int], others: dict[str, int]) -> None:
         by_name = self.exchange.by_name
-        self.apply(cmd.SetOracle(tuple((by_name[c].asset, px) for c, px in prices.items())))
+        self.apply(cmd.SetOracle(
+            tuple((by_name[c].asset, px) for c, px in prices.items()),
+            tuple((by_name[c].asset, px) for c, px in others.items()),
+        ))  # fmt: skip
 
     def tick(self) -> list:
         return self.apply(cmd.Tick())

@@ -22,8 +22,19 @@ def test_ema_of_a_constant_is_the_constant_and_it_follows_a_step():
     assert ema.value() == 100
     for ts in range(300_000, 300_000 + 150_000 + 1, 3_000):
         ema.update(200, ts)
-    # one time constant after the step, about 1 - 1/e of the way there
-    assert 155 <= ema.value() <= 165
+    # one time constant after the step: 300 s of 100 weigh (1 - e^-2) e^-1 of a time
+    # constant (the EMA starts empty, as at listing), the 150 s of 200 weigh 1 - e^-1
+    old, new = (1 - math.exp(-2)) * math.exp(-1), 1 - math.exp(-1)
+    assert abs(ema.value() - (100 * old + 200 * new) / (old + new)) <= 1
+
+
+def test_the_first_sample_weighs_a_millisecond_as_at_listing():
+    """An EMA starts empty: a sample 200 ms after the first outweighs it two hundred to
+    one, so a move right after start moves the EMA at once."""
+    ema = Ema(30_000)
+    ema.update(1500, 0)
+    ema.update(1400, 200)
+    assert ema.value() == 1400  # (1500 * 1 + 1400 * 200) / 201, rounded down
 
 
 def test_median():
@@ -54,6 +65,19 @@ def test_exchange_mark_follows_the_rule_and_rounds_to_a_valid_price():
     # inputs: 60,000 + EMA(mid - oracle) = 60,200; book median(60,100, 60,300) = 60,200
     assert prices.mark[0] == s.ex.marks[0] == 602000
     assert s.ex.instruments[0].units.price_error(s.ex.marks[0]) is None
+
+
+def test_the_other_venues_outvote_a_pulled_book():
+    """The book was pulled at 3,000 (its last trade too), the oracle and the other venues
+    went to 2,700: the mark is theirs, not the stale book's (before, a 30 s EMA of the book
+    took the third vote and held the mark near 3,000)."""
+    state = MarkState()
+    mark_price(state, 30000, 29990, 30010, 30000, 0, 30000)
+    assert mark_price(state, 27000, None, None, 30000, 3_000, 27000) == 27000
+    # without the other venues the venue adds the book's EMA: the stale book wins
+    stale = MarkState()
+    mark_price(stale, 30000, 29990, 30010, 30000, 0)
+    assert mark_price(stale, 27000, None, None, 30000, 3_000) > 29000
 
 
 def test_mark_equals_oracle_when_switched():

@@ -317,3 +317,28 @@ def test_a_forced_adl_closes_the_position_into_the_vault_at_the_mark():
     assert s.result().error == "No position to auto-deleverage."
     s.apply(cmd.ForceAdl(ALICE, s.asset("BTC"), 0), dt=1)
     assert s.result().kind == "err"
+
+
+@pytest.mark.parametrize(
+    ("policy", "adl_price", "price"),
+    [
+        ("hyperliquid", "bankruptcy", 566667),  # Hyperliquid's ranking at the bankruptcy price
+        ("binance", "previous_mark", 600000),  # Binance's ranking at the previous mark
+        ("hyperliquid", "policy", 600000),
+        ("binance", "policy", 566667),
+    ],
+)
+def test_the_adl_price_is_a_setting(policy, adl_price, price):
+    """The same gap under the price rule chosen: the previous mark (60,000, Hyperliquid's
+    rule) gives the ranked shorts' gains back; the bankruptcy price (56,666.7) closes them
+    at Alice's zero; "policy" takes each policy's own."""
+    s = market(vault_capital=0, adl_policy=policy, adl_price=adl_price)
+    for user, amount in ((ALICE, 1_000), (BOB, 1_000), (CAROL, 2_000)):
+        s.deposit(user, amount)
+    trade(s, BOB, "A", "57000", "0.2")
+    trade(s, CAROL, "A", "65000", "0.2")
+    trade(s, ALICE, "B", "60000", "0.3")
+    s.oracle("BTC", "56000")
+    (step,) = steps(s)
+    assert step.price == price
+    assert {f.px for t in s.of(ev.Trade) for f in t.fills()} == {price}

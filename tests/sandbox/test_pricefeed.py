@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.pricefeed import Constant, Oracle, RandomWalk, Replay, Scripted, Shock
+from sandbox.pricefeed import Constant, Oracle, OtherVenues, RandomWalk, Replay, Scripted, Shock
 
 
 def test_random_walk_is_a_function_of_its_seed():
@@ -71,7 +71,37 @@ def test_the_shipped_sample_replays():
 
 def oracle_with_log():
     posted: list[dict[str, int]] = []
-    return Oracle(posted.append, {"BTC": 10, "kPEPE": 1_000_000}, interval_ms=3_000), posted
+    oracle = Oracle(lambda prices, others: posted.append(prices),
+                    {"BTC": 10, "kPEPE": 1_000_000}, interval_ms=3_000)  # fmt: skip
+    return oracle, posted
+
+
+def test_the_other_venues_quote_the_path_a_little_while_ago_at_a_basis_with_noise():
+    """BTC steps from 60,000 to 66,000 at 6 s. The other venues, 3 s behind at +10 bps,
+    still quote about 60,060 at 6 s and about 66,066 from 9 s; with noise, draws repeat
+    from the same seed."""
+    posted = []
+    venues = OtherVenues(basis_bps=10, lag_ms=3_000)
+    oracle = Oracle(lambda prices, others: posted.append(others), {"BTC": 10},
+                    other_venues=venues)  # fmt: skip
+    oracle.set_path("BTC", Scripted(60_000, [("hold", 6_000), ("gap", 66_000)]), 0)
+    for now in (0, 3_000, 6_000, 9_000):
+        oracle.tick(now)
+    assert [p["BTC"] for p in posted] == [600_600, 600_600, 600_600, 660_660]
+
+    def noisy() -> list[int]:
+        noisy_venues = OtherVenues(noise_bps=5, seed=7)
+        out = []
+        feed = Oracle(lambda prices, others: out.append(others["BTC"]), {"BTC": 10},
+                      other_venues=noisy_venues)  # fmt: skip
+        feed.set_path("BTC", Constant(60_000), 0)
+        for now in range(0, 30_000, 3_000):
+            feed.tick(now)
+        return out
+
+    first = noisy()
+    assert first == noisy() and len(set(first)) > 1
+    assert all(abs(px - 600_000) < 600 for px in first)  # within 10 bps, about 5 bps a draw
 
 
 def test_oracle_posts_every_price_in_ticks_every_time():
