@@ -16,9 +16,10 @@ from typing import Any
 from sandbox.core.units import fmt_usdc
 from sandbox.server.info import Unreadable, _user, clearinghouse, portfolio, spot_state
 
-# The venue's limits on market orders by max leverage (docs, contract specifications):
-# $15M from 25x, $5M from 20x, $2M from 10x, $500k below.
-MARKET_ORDER_NTL = ((25, 15_000_000), (20, 5_000_000), (10, 2_000_000), (0, 500_000))
+# The venue's limits on market orders by max leverage (docs, contract specifications, the
+# current version; an older one said $4M / $1M / $500k / $250k): $30M from 25x, $5M from
+# 20x, $2M from 10x, $500k below.
+MARKET_ORDER_NTL = ((25, 30_000_000), (20, 5_000_000), (10, 2_000_000), (0, 500_000))
 # What a new account costs the first sender (docs, activation gas fee): 1 USDC.
 ACTIVATION_FEE = "1.0"
 VAULT_NAME = "Liquidator"
