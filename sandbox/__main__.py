@@ -5,6 +5,11 @@ python -m sandbox demo [--policy P] [--seed N]
 python -m sandbox scenario run FILE|NAME [--policy P] [--seed N]
 python -m sandbox scenario list
 python -m sandbox walkthrough
+
+Serving is the default command, so `--help` lists the serve options with the commands.
+A flag's bad value is refused before anything starts, in one line naming the flag and what
+it takes. Once serving, the sandbox logs each step of the loss waterfall as it happens (and,
+with `--log-requests`, each HTTP request and websocket connection), one line each, on stdout.
 """
 
 from __future__ import annotations
@@ -12,16 +17,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
+import math
 import signal
 import sys
 from decimal import Decimal, InvalidOperation
+from typing import NoReturn
 
 from protocol import signing
 from protocol.numbers import DecimalSyntaxError
 from sandbox.core import commands as cmd
 from sandbox.core.config import ADL_POLICIES, ExchangeConfig
+from sandbox.core.instruments import DEFAULT_INSTRUMENTS
 from sandbox.core.units import parse_usdc
-from sandbox.liquidity import MarketMaker
+from sandbox.liquidity import MarketMaker, maker_address
 from sandbox.pricefeed import Constant, RandomWalk
 from sandbox.server.config import ServerConfig
 from sandbox.server.limits import RateLimitConfig
@@ -37,25 +46,107 @@ def demo_key(i: int) -> bytes:
     return signing.keccak(f"adl-sandbox demo wallet {i}".encode())
 
 
-def _prices(items: list[str]) -> dict[str, str]:
-    prices = dict(OPENING_PRICES)
-    for item in items:
-        coin, sep, px = item.partition("=")
-        if not sep:
-            raise argparse.ArgumentTypeError(f"--price takes COIN=PX, not {item!r}")
-        prices[coin] = px
+# -- flag values: each checked as it is parsed; a bad one is refused in one line -------------
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65_535:
+        raise argparse.ArgumentTypeError(f"not a port (0 to 65535; 0: any free one): {text!r}")
+    return port
+
+
+def _milliseconds(text: str) -> int:
+    try:
+        ms = int(text)
+    except ValueError:
+        ms = 0
+    if ms <= 0:
+        raise argparse.ArgumentTypeError(f"not a whole number of milliseconds above 0: {text!r}")
+    return ms
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"not a number of 0 or more: {text!r}")
+    return value
+
+
+def _usdc(text: str) -> str:
+    """A USDC amount of 0 or more, kept as given (the banner shows it)."""
+    try:
+        amount = parse_usdc(text)
+    except (DecimalSyntaxError, ValueError):
+        amount = -1
+    if amount < 0:
+        raise argparse.ArgumentTypeError(
+            f"not an amount of USDC (0 or more, at most 6 decimals, e.g. 100000): {text!r}"
+        )
+    return text
+
+
+COINS = tuple(spec.name for spec in DEFAULT_INSTRUMENTS)  # what `python -m sandbox` lists
+
+
+def _price(text: str) -> tuple[str, float]:
+    """COIN=PX: a listed coin and a positive price."""
+    coin, sep, px = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"takes COIN=PX, e.g. BTC=60000, not {text!r}")
+    if coin not in COINS:
+        raise argparse.ArgumentTypeError(f"no coin {coin!r} (coins: {', '.join(COINS)})")
+    try:
+        opening = float(Decimal(px))
+    except (InvalidOperation, ValueError):
+        opening = math.nan
+    if not (math.isfinite(opening) and opening > 0):
+        raise argparse.ArgumentTypeError(f"not a positive price: {text!r}")
+    return coin, opening
+
+
+def _prices(given: list[tuple[str, float]]) -> dict[str, float]:
+    prices = {coin: float(px) for coin, px in OPENING_PRICES.items()}
+    prices.update(given)
     return prices
 
 
+class _Parser(argparse.ArgumentParser):
+    """Refuses a bad command line in one line (what is wrong, where help is) rather than
+    argparse's usage block; its subcommands' parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (--help lists the options)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m sandbox",
+        usage="%(prog)s [serve] [OPTIONS]\n       %(prog)s COMMAND ...",
         description=(
             "adl-sandbox: a local exchange that speaks Hyperliquid's API (/info, /exchange, "
             "/ws) and liquidates and auto-deleverages on demand. Without a command, serves."
         ),
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(
+        title="commands", dest="command", metavar="COMMAND", prog="python -m sandbox"
+    )
+    # Serving is the default command: the top-level help lists its options too. A command
+    # line that starts with an option is parsed as `serve ...` (see `main`), so these are
+    # shown here and parsed by `serve`.
+    _serve_options(
+        parser.add_argument_group(
+            "serve options",
+            "python -m sandbox [serve] [OPTIONS]; python -m sandbox COMMAND --help for the "
+            "other commands' options",
+        )
+    )
     serve = commands.add_parser(
         "serve", help="serve the exchange (the default)", description="Serve the exchange."
     )
@@ -71,7 +162,9 @@ def _parser() -> argparse.ArgumentParser:
     scenario = commands.add_parser(
         "scenario", help="run or list scenarios", description="Run or list scenarios."
     )
-    verbs = scenario.add_subparsers(dest="verb", metavar="VERB", required=True)
+    verbs = scenario.add_subparsers(
+        dest="verb", metavar="VERB", required=True, prog="python -m sandbox scenario"
+    )
     run = verbs.add_parser(
         "run",
         help="play a scenario file (or a built-in by name)",
@@ -95,10 +188,10 @@ def _play_options(parser: argparse.ArgumentParser, speed: float = 0) -> None:
         "--policy", choices=ADL_POLICIES, help="the ADL ranking (default: the scenario's)"
     )
     parser.add_argument("--seed", type=int, help="the seed (default: the scenario's)")
-    parser.add_argument("--port", type=int, default=0, help="port to serve on (0: any free one)")
+    parser.add_argument("--port", type=_port, default=0, help="port to serve on (0: any free one)")
     parser.add_argument(
         "--speed",
-        type=float,
+        type=_non_negative,
         default=speed,
         help=f"virtual seconds per wall second; 0: as fast as the CPU allows ({speed:g})",
     )
@@ -128,10 +221,10 @@ def _list_scenarios() -> None:
         print(f"{name:<10} {load(name).description}")
 
 
-def _serve_options(parser: argparse.ArgumentParser) -> None:
+def _serve_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     parser.add_argument(
-        "--port", type=int, default=3001, help="port (3001, the SDK's LOCAL_API_URL; 0: any)"
+        "--port", type=_port, default=3001, help="port (3001, the SDK's LOCAL_API_URL; 0: any)"
     )
     parser.add_argument("--admin-token", help="the control plane's token (default: random)")
     parser.add_argument(
@@ -141,7 +234,10 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
         help="the signatures accepted: testnet ('b'), mainnet ('a') or either (auto)",
     )
     parser.add_argument(
-        "--block-ms", type=int, default=100, help="market data is published once a block (100)"
+        "--block-ms",
+        type=_milliseconds,
+        default=100,
+        help="market data is published once a block (100)",
     )
     parser.add_argument(
         "--time",
@@ -156,7 +252,7 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
         help="the oracle: a seeded random walk from the opening prices (default), or constant",
     )
     parser.add_argument(
-        "--volatility", type=float, default=0.03, help="the walk's volatility a day (0.03)"
+        "--volatility", type=_non_negative, default=0.03, help="the walk's volatility a day (0.03)"
     )
     parser.add_argument("--seed", type=int, default=0, help="seeds the random walk (0)")
     parser.add_argument(
@@ -174,6 +270,7 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--price",
         action="append",
+        type=_price,
         default=[],
         metavar="COIN=PX",
         help="the oracle's opening price of a coin (repeatable; defaults: "
@@ -187,6 +284,7 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--demo-usdc",
+        type=_usdc,
         default="100000",
         help=f"what each of the {DEMO_WALLETS} demo wallets holds at start (100000)",
     )
@@ -201,11 +299,17 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="let any account set scheduleCancel (the venue wants $1,000,000 traded first)",
     )
+    parser.add_argument(
+        "--log-requests",
+        action="store_true",
+        help="log each HTTP request and websocket connection (method, path, status, time "
+        "taken); the loss waterfall's steps are logged either way",
+    )
 
 
 async def serve(args: argparse.Namespace) -> None:
     from sandbox.server.app import serve as start
-    from sandbox.server.venue import Venue
+    from sandbox.server.narration import NarratedVenue
 
     config = ServerConfig(
         host=args.host,
@@ -221,31 +325,22 @@ async def serve(args: argparse.Namespace) -> None:
             **({"schedule_cancel_min_volume": 0} if args.no_schedule_cancel_gate else {}),
         ),
     )
-    venue = Venue(config)
-    ex = venue.exchange
-    for i, (coin, px) in enumerate(_prices(args.price).items()):
-        if coin not in ex.by_name:
-            sys.exit(f"--price: no coin {coin!r} (coins: {', '.join(ex.by_name)})")
-        try:
-            opening = float(Decimal(px))
-            if not opening > 0:
-                raise ValueError("a price must be positive")
-            if args.feed == "walk":
-                path = RandomWalk(opening, args.volatility, seed=args.seed * 1_000 + i)
-            else:
-                path = Constant(opening)
-        except (InvalidOperation, ValueError) as exc:
-            sys.exit(f"--price {coin}={px}: {exc}")
+    wallets = [(signing.address_of(demo_key(i)), demo_key(i)) for i in range(1, DEMO_WALLETS + 1)]
+    names = {address: f"demo-{i}" for i, (address, _) in enumerate(wallets, 1)}
+    if not args.no_makers:
+        names[maker_address("mm1")] = "mm1"
+    venue = NarratedVenue(config, names)
+    for i, (coin, opening) in enumerate(_prices(args.price).items()):
+        if args.feed == "walk":
+            path = RandomWalk(opening, args.volatility, seed=args.seed * 1_000 + i)
+        else:
+            path = Constant(opening)
         venue.oracle.set_path(coin, path, venue.now())
     venue.oracle.tick(venue.now())
     if not args.no_makers:
         venue.liquidity.makers.append(MarketMaker(venue, "mm1"))
         venue.liquidity.start()
-    try:
-        usdc = parse_usdc(args.demo_usdc)
-    except (DecimalSyntaxError, ValueError):
-        sys.exit(f"--demo-usdc: not an amount: {args.demo_usdc!r}")
-    wallets = [(signing.address_of(demo_key(i)), demo_key(i)) for i in range(1, DEMO_WALLETS + 1)]
+    usdc = parse_usdc(args.demo_usdc)
     for address, _ in wallets:
         if usdc > 0:
             venue.apply(cmd.Deposit(address, usdc))
@@ -310,6 +405,26 @@ def _banner(url: str, token: str, wallets: list[tuple[str, bytes]], args) -> str
     return "\n".join(lines)
 
 
+def _log_to_console(log_requests: bool) -> None:
+    """What the served sandbox prints after its banner, one line each, stamped with the wall
+    clock: the waterfall's steps as they happen and (`--log-requests`) each request, on
+    stdout; warnings and errors on stderr."""
+    from sandbox.server.app import REQUESTS_LOG
+
+    out = logging.StreamHandler(sys.stdout)
+    out.addFilter(lambda record: record.levelno < logging.WARNING)
+    out.setFormatter(logging.Formatter("%(asctime)s.%(msecs)03d %(message)s", "%H:%M:%S"))
+    err = logging.StreamHandler(sys.stderr)
+    err.setLevel(logging.WARNING)
+    err.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    package = logging.getLogger("sandbox")
+    package.setLevel(logging.INFO)
+    package.addHandler(out)
+    package.addHandler(err)
+    package.propagate = False
+    REQUESTS_LOG.setLevel(logging.INFO if log_requests else logging.WARNING)
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
@@ -329,6 +444,7 @@ def main(argv: list[str] | None = None) -> None:
 
         run()
         return
+    _log_to_console(args.log_requests)
     asyncio.run(serve(args))
 
 

@@ -27,6 +27,8 @@ from bots.events import Fill, Raw
 from sandbox.core.config import LIQUIDATOR_VAULT
 from sandbox.liquidity import maker_address
 from sandbox.scenario import Scenario, describe, duration_ms, make_bots, wallet_key, wallets
+from sandbox.server.narration import describe as describe_step
+from sandbox.server.narration import money
 
 
 class Report(msgspec.Struct):
@@ -41,11 +43,6 @@ class Report(msgspec.Struct):
 
     def stages(self) -> Counter:
         return Counter(step["stage"] for step in self.steps)
-
-
-def _money(text: str | Decimal) -> str:
-    value = Decimal(text)
-    return f"{value:,.2f}"
 
 
 def _clock(ms: int) -> str:
@@ -153,47 +150,50 @@ class Player:
         for at, _, text in sorted(lines, key=lambda line: line[:2]):
             self.out(f"[{_clock(at)}] {text}")
 
-    # -- narration -----------------------------------------------------------------------------
-
     def _narrate(self, record: dict) -> str:
-        who, coin, stage = self.name(record["user"]), record["coin"], record["stage"]
-        side = "long" if not record["szi"].startswith("-") else "short"
-        held = record["szi"].lstrip("-")
-        if stage == "market":
-            line = (f"liquidation, stage 1 (market): {who}'s {held} {coin} {side}: "
-                    f"{record['closed']} {'sold' if side == 'long' else 'bought'} into the book "
-                    f"at {_money(record['px'])}")  # fmt: skip
-        elif stage == "backstop":
-            line = (f"liquidation, stage 2 (backstop): the vault takes {who}'s {held} {coin} "
-                    f"{side} at {_money(record['px'])}")  # fmt: skip
-            if Decimal(record["shortfall"]):
-                line += f", shortfall ${_money(record['shortfall'])}"
-            line += (f"; vault ${_money(record['vaultBefore'])} -> "
-                     f"${_money(record['vaultAfter'])}")  # fmt: skip
-        else:
-            ranks = {entry["user"]: i for i, entry in enumerate(record["ranking"], 1)}
-            against = ", ".join(
-                f"{self.name(c['user'])} (rank {ranks.get(c['user'], '?')}) {c['closed']}"
-                for c in record["counterparties"]
-            )
-            line = (f"ADL, stage 3 ({record['policy']}): {record['closed']} {coin} of {who}'s "
-                    f"{side} closed at {_money(record['px'])} against {against}")  # fmt: skip
-            if record.get("reason"):
-                line += f" [{record['reason']}]"
-        return line
+        return describe_step(record, self.name)
+
+
+def _sizes(steps: list[dict]) -> str:
+    """What `steps` closed, coin by coin: "16.60901 BTC"."""
+    by_coin: dict[str, Decimal] = {}
+    for step in steps:
+        by_coin[step["coin"]] = by_coin.get(step["coin"], Decimal(0)) + Decimal(step["closed"])
+    return ", ".join(f"{size.normalize():f} {coin}" for coin, size in by_coin.items()) or "0"
+
+
+def _stage_rows(
+    steps: list[dict], names: Callable[[str], str]
+) -> list[tuple[str, int, int, str, str]]:
+    """(stage, steps, accounts, closed, what happened) for each stage of the waterfall.
+    Liquidations count the accounts liquidated; ADL counts the accounts it deleveraged
+    (its counterparties), and says whose positions it closed against them: the vault's, or
+    the bankrupt accounts'."""
+    rows = []
+    for stage, label in (("market", "stage 1, market"), ("backstop", "stage 2, backstop")):
+        chosen = [s for s in steps if s["stage"] == stage]
+        what = "liquidated into the book" if stage == "market" else "taken over by the vault"
+        rows.append((label, len(chosen), len({s["user"] for s in chosen}), _sizes(chosen), what))
+    adl = [s for s in steps if s["stage"] == "adl"]
+    deleveraged = {c["user"] for s in adl for c in s["counterparties"]}
+    closed = list(dict.fromkeys(s["user"] for s in adl))  # whose positions, in order
+    whose = ", ".join(names(user) for user in closed[:3]) + (
+        f" and {len(closed) - 3} more" if len(closed) > 3 else ""
+    )
+    what = f"deleveraged against {whose}" if adl else "deleveraged"
+    rows.append(("stage 3, ADL", len(adl), len(deleveraged), _sizes(adl), what))
+    return rows
 
 
 def summary(report: Report, names: Callable[[str], str]) -> str:
     """The closing table: liquidations by stage, ADLs with their ranks, the vault, and the
     conservation check."""
     lines = ["", f"summary of {report.scenario}", ""]
-    stages = {"market": "stage 1, market", "backstop": "stage 2, backstop", "adl": "stage 3, ADL"}
-    lines.append(f"  {'stage':<20}{'steps':>7}{'accounts':>10}{'closed':>12}")
-    for stage, label in stages.items():
-        steps = [s for s in report.steps if s["stage"] == stage]
-        accounts = {s["user"] for s in steps}
-        closed = sum(Decimal(s["closed"]) for s in steps)
-        lines.append(f"  {label:<20}{len(steps):>7}{len(accounts):>10}{closed:>12}")
+    rows = _stage_rows(report.steps, names)
+    width = max(12, *(len(row[3]) for row in rows))
+    lines.append(f"  {'stage':<20}{'steps':>7}{'accounts':>10}  {'closed':>{width}}")
+    for label, count, accounts, closed, what in rows:
+        lines.append(f"  {label:<20}{count:>7}{accounts:>10}  {closed:>{width}}  {what}")
     adl = [s for s in report.steps if s["stage"] == "adl"]
     if adl:
         lines += ["", f"  ADL counterparties (policy {report.policy}), by rank at the time:"]
@@ -202,20 +202,20 @@ def summary(report: Report, names: Callable[[str], str]) -> str:
             ranks = {e["user"]: i for i, e in enumerate(step["ranking"], 1)}
             for c in step["counterparties"]:
                 lines.append(f"  {names(c['user']):<16}{ranks.get(c['user'], 0):>6}"
-                             f"{c['closed']:>10}{_money(step['px']):>12}")  # fmt: skip
+                             f"{c['closed']:>10}{money(step['px']):>12}")  # fmt: skip
     vault = report.vault
     lines += [
         "",
-        f"  vault: capital ${_money(vault['capital'])}, lowest ${_money(report.vault_low)}, "
-        f"now ${_money(vault['state']['marginSummary']['accountValue'])}",
+        f"  vault: capital ${money(vault['capital'])}, lowest ${money(report.vault_low)}, "
+        f"now ${money(vault['state']['marginSummary']['accountValue'])}",
     ]
     inv = report.invariants
     cash = inv["cash"]
     balanced = cash["pools"] == cash["netDeposits"]
     interest = all(v["longs"] == v["shorts"] for v in inv["openInterest"].values())
     lines += [
-        f"  conservation: pools ${_money(cash['pools'])} = deposits less withdrawals "
-        f"${_money(cash['netDeposits'])} (fees ${_money(cash['fees'])} included): "
+        f"  conservation: pools ${money(cash['pools'])} = deposits less withdrawals "
+        f"${money(cash['netDeposits'])} (fees ${money(cash['fees'])} included): "
         + ("exact" if balanced else "BROKEN"),
         "  open interest: longs == shorts in every coin: " + ("yes" if interest else "NO"),
         f"  invariants: {'held' if inv['ok'] else 'BROKEN: ' + str(inv['error'])}"

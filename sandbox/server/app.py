@@ -4,6 +4,10 @@ and the sandbox's own control plane under `/sandbox/`.
 `create_app(venue)` builds it; its background tasks (the block that publishes market data,
 the clock's ticks, the idle-connection sweep) live in `cleanup_ctx` and can be switched off
 for tests that drive time themselves. `serve()` starts it on a port (0: a free one).
+
+Each HTTP request is logged when it is answered, and each websocket connection when it
+closes, one line on the logger `sandbox.server.requests` at INFO (client, method, path as
+sent, status, time taken): silent unless that logger is enabled (`--log-requests`).
 """
 
 from __future__ import annotations
@@ -12,16 +16,18 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 
 from aiohttp import web
 
 from protocol import wire
-from sandbox.server import control, info
+from sandbox.server import control_routes, info
 from sandbox.server.actions import ExchangeApi, RateLimited
 from sandbox.server.venue import Venue
 from sandbox.server.ws import WsEndpoint
 
 log = logging.getLogger("sandbox.server")
+REQUESTS_LOG = logging.getLogger("sandbox.server.requests")
 VENUE = web.AppKey("venue", Venue)
 TOKEN = web.AppKey("admin_token", str)
 JSON = "application/json"
@@ -45,7 +51,9 @@ def create_app(
 ) -> web.Application:
     config = venue.config
     token = admin_token or config.admin_token or secrets.token_urlsafe(24)
-    app = web.Application(client_max_size=config.max_body_bytes, middlewares=[_errors])
+    app = web.Application(
+        client_max_size=config.max_body_bytes, middlewares=[_log_request, _errors]
+    )
     app[VENUE] = venue
     app[TOKEN] = token
     exchange_api = ExchangeApi(venue)
@@ -92,10 +100,36 @@ def create_app(
         app.router.add_post(prefix + "/info", post_info)
         app.router.add_post(prefix + "/exchange", post_exchange)
         app.router.add_get(prefix + "/ws", ws.handle)
-    control.add_routes(app, venue, token)
+    control_routes.add_routes(app, venue, token)
     if background:
         app.cleanup_ctx.append(_background(venue))
     return app
+
+
+@web.middleware
+async def _log_request(request: web.Request, handler):
+    """One line per request as it is answered (a websocket: as it closes), when enabled.
+    The path is logged as sent, percent-encoded, so that a line never breaks."""
+    if not REQUESTS_LOG.isEnabledFor(logging.INFO):
+        return await handler(request)
+    began = time.perf_counter()
+    status: int | str = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    except asyncio.CancelledError:
+        status = "dropped"  # the client went away before the answer
+        raise
+    finally:
+        took = time.perf_counter() - began
+        took_text = f"{took * 1000:.1f} ms" if took < 1 else f"{took:.1f} s"
+        REQUESTS_LOG.info("%s %s %s %s %s%s", request.remote or "-", request.method,
+                          request.rel_url.raw_path, status, took_text,
+                          " (websocket)" if status == 101 else "")  # fmt: skip
 
 
 @web.middleware

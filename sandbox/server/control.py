@@ -2,49 +2,21 @@
 not let a user do. Every route needs `Authorization: Bearer <admin token>` (401 without
 it); a request it cannot use gets 400 and `{"error": "..."}`, and changes nothing.
 
-| route | body or query | answer |
-| --- | --- | --- |
-| `POST /sandbox/accounts` | `{"usdc": "10000"}` | `{"address", "privateKey"}` |
-| `POST /sandbox/deposit` | `{"user", "usdc"}` | `{"user", "accountValue"}` |
-| `POST /sandbox/withdraw` | `{"user", "usdc"}` | `{"user", "accountValue"}` |
-| `POST /sandbox/waive` | `{"user", "scheduleCancelVolume"?: bool, "rateLimits"?: bool}` or `{"ip", "rateLimits"}` | the waivers of venue limits |
-| `GET /sandbox/rate-limits` | `?ip=` | whether the venue's rate limits are on, the waivers, an IP's usage |
-| `POST /sandbox/rate-limits` | `{"enabled": bool}` | switches them on or off |
-| `POST /sandbox/oi-cap` | `{"coin", "notional": "1000000" or null}` | caps a coin's open interest (at mark) |
-| `POST /sandbox/delist` | `{"coin"}` | delists a coin: orders cancelled, positions settled at the mark |
-| `POST /sandbox/oracle` | `{"coin": "BTC", "px": "60000"}` | `{"coin", "px"}` |
-| `POST /sandbox/oracle/shock` | `{"coin", "pct": -10, "ms": 60000}` | `{"coin", "px"}` |
-| `GET /sandbox/clock` | | `{"time", "mode"}` |
-| `POST /sandbox/clock/advance` | `{"ms": 1000}` (virtual time) | `{"time", "mode"}` |
-| `GET /sandbox/liquidity` | | the background market makers and whether they quote |
-| `POST /sandbox/liquidity/pull` | | cancels their quotes; they stop quoting |
-| `POST /sandbox/liquidity/restore` | | they quote again |
-| `GET /sandbox/invariants` | | `{"ok", "error", "time"}` |
-| `GET /sandbox/vault` | | the liquidator vault's clearinghouseState, its capital |
-| `GET /sandbox/adl` | `?coin=BTC` | every position's ADL rank and queue quantile |
-| `GET /sandbox/audit` | `?since=<lid>` | the waterfall's audit records |
-| `POST /sandbox/adl/force` | `{"user", "coin", "sz"?}` | ADLs the position (or `sz` of it) into the vault at the mark; the audit record |
-| `POST /sandbox/liquidate` | `{"user", "coin"?, "stage"?}` | liquidates the position (every position without `coin`): `"market"` into the book, `"backstop"` to the vault; the audit records |
-| `POST /sandbox/pause` | `{"coins"?: ["BTC"]}` | pauses matching (every coin without `coins`) |
-| `POST /sandbox/resume` | `{"coins"?}` | resumes it |
-| `POST /sandbox/snapshot` | | `{"id", "time", "stateHash"}`: the whole state, kept in memory |
-| `GET /sandbox/snapshots` | | the snapshots kept |
-| `POST /sandbox/restore` | `{"id"}` | puts the venue back as it was at snapshot `id` |
-| `POST /sandbox/reset` | | puts it back as it was when it started serving (snapshot 0) |
+`Control` holds the handlers: each takes the request's fields and answers a dict, or
+raises `BadRequest`. The routes, their index and the token check are in
+`sandbox.server.control_routes`.
 """
 
 from __future__ import annotations
 
-import hmac
 import itertools
+import math
 import secrets
-from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
 import msgspec
-from aiohttp import web
 
-from protocol import signing, wire
+from protocol import signing
 from protocol.numbers import DecimalSyntaxError
 from sandbox.core import commands as cmd
 from sandbox.core import events as ev
@@ -58,12 +30,6 @@ from sandbox.server.registry import Denied, normalize
 
 class BadRequest(Exception):
     pass
-
-
-def _json(obj, status: int = 200) -> web.Response:
-    return web.Response(
-        status=status, body=wire.encoder.encode(obj), content_type="application/json"
-    )
 
 
 class Control:
@@ -229,6 +195,9 @@ class Control:
         return self._price_answer(coin)
 
     def shock(self, payload: dict) -> dict:
+        """Move a coin's oracle by `pct` percent, spread evenly over `ms` (at once without):
+        the price now, the `target` the shock takes it to and when (`at`, ms), with the
+        path's own moves aside (a random walk keeps walking on top)."""
         coin, pct = self._coin(payload), self._number(payload, "pct")
         ms = int(self._number(payload, "ms")) if "ms" in payload else 0
         if pct <= -100:
@@ -242,8 +211,25 @@ class Control:
             if not current:
                 raise BadRequest(f"{coin} has no price yet")
             venue.oracle.set_price(coin, current / inst.units.px_one, venue.now())
-        venue.oracle.shock(coin, float(pct), ms, venue.now())
-        return self._price_answer(coin)
+        now = venue.now()
+        venue.oracle.shock(coin, float(pct), ms, now)
+        units = venue.exchange.by_name[coin].units
+        return {
+            **self._price_answer(coin),
+            "target": units.fmt_px(self._projected(coin, now, now + ms)),
+            "at": now + ms,
+            "pct": int(pct) if pct == pct.to_integral_value() else float(pct),
+            "ms": ms,
+        }
+
+    def _projected(self, coin: str, now: int, at: int) -> int:
+        """`coin`'s oracle price at `at` (ticks), its path held where it is `now` and its
+        shocks run their course: the oracle's own formula (`Oracle.price`), at a later time
+        for the shocks only."""
+        oracle = self.venue.oracle
+        level = oracle.paths[coin].price(now) * oracle.scale[coin]
+        factor = math.prod(shock.factor(at) for shock in oracle.shocks[coin])
+        return max(1, round(Decimal(repr(level * factor)) * oracle.ticks[coin]))
 
     def clock(self, payload: dict) -> dict:
         venue = self.venue
@@ -445,69 +431,3 @@ class Control:
             raise BadRequest("since must be a liquidation id (an integer)") from None
         steps = [step_json(self.venue, s) for s in self.venue.audit if s.lid > since]
         return {"steps": steps}
-
-
-def add_routes(app: web.Application, venue, token: str) -> None:
-    control = Control(venue)
-
-    def authorized(request: web.Request) -> bool:
-        header = request.headers.get("Authorization", "")
-        scheme, _, given = header.partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(
-            given.strip().encode(), token.encode()
-        )
-
-    def guarded(handler: Callable[[dict], dict]):
-        async def wrapper(request: web.Request) -> web.StreamResponse:
-            if not authorized(request):
-                return _json(
-                    {"error": "missing or wrong admin token (Authorization: Bearer <token>)"}, 401
-                )
-            payload: dict = dict(request.query)
-            if request.method == "POST":
-                try:
-                    body = await request.read()
-                    decoded = msgspec.json.decode(body) if body else {}
-                except (msgspec.DecodeError, RecursionError):
-                    return _json({"error": "the body is not JSON"}, 400)
-                if not isinstance(decoded, dict):
-                    return _json({"error": "the body must be a JSON object"}, 400)
-                payload.update(decoded)
-            try:
-                return _json(handler(payload))
-            except BadRequest as bad:
-                return _json({"error": str(bad)}, 400)
-
-        return wrapper
-
-    routes = [
-        ("POST", "/sandbox/accounts", control.create_account),
-        ("POST", "/sandbox/deposit", control.deposit),
-        ("POST", "/sandbox/withdraw", control.withdraw),
-        ("POST", "/sandbox/waive", control.waive),
-        ("GET", "/sandbox/rate-limits", control.rate_limits),
-        ("POST", "/sandbox/rate-limits", control.rate_limits),
-        ("POST", "/sandbox/oi-cap", control.oi_cap),
-        ("POST", "/sandbox/delist", control.delist),
-        ("POST", "/sandbox/oracle", control.set_oracle),
-        ("POST", "/sandbox/oracle/shock", control.shock),
-        ("GET", "/sandbox/clock", control.clock),
-        ("POST", "/sandbox/clock/advance", control.advance),
-        ("GET", "/sandbox/liquidity", control.liquidity),
-        ("POST", "/sandbox/liquidity/pull", control.pull_liquidity),
-        ("POST", "/sandbox/liquidity/restore", control.restore_liquidity),
-        ("GET", "/sandbox/invariants", control.invariants),
-        ("GET", "/sandbox/vault", control.vault),
-        ("GET", "/sandbox/adl", control.adl),
-        ("GET", "/sandbox/audit", control.audit),
-        ("POST", "/sandbox/adl/force", control.force_adl),
-        ("POST", "/sandbox/liquidate", control.liquidate),
-        ("POST", "/sandbox/pause", control.pause),
-        ("POST", "/sandbox/resume", control.resume),
-        ("POST", "/sandbox/snapshot", control.snapshot),
-        ("GET", "/sandbox/snapshots", control.list_snapshots),
-        ("POST", "/sandbox/restore", control.restore),
-        ("POST", "/sandbox/reset", control.reset),
-    ]
-    for method, path, handler in routes:
-        app.router.add_route(method, path, guarded(handler))

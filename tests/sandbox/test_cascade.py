@@ -4,13 +4,15 @@ is checked, and its determinism."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
 
 from sandbox.core.config import LIQUIDATOR_VAULT
-from sandbox.play import run
-from sandbox.scenario import load
+from sandbox.liquidity import maker_address
+from sandbox.play import Report, run, summary
+from sandbox.scenario import load, wallets
 
 
 async def play(**kw):
@@ -61,6 +63,71 @@ def test_adl_closes_profitable_shorts_in_the_policys_order(cascade):
     assert len(noticed) == len(report.adl_fills) >= 4
     for fills in report.adl_fills.values():
         assert all(f.is_adl and Decimal(f.closedPnl) > 0 for f in fills)
+
+
+def names() -> dict[str, str]:
+    scenario = load("cascade")
+    found = {address: name for name, address in wallets(scenario, scenario.seed).items()}
+    return found | {maker_address(m.name): m.name for m in scenario.makers}
+
+
+def adl_order(report: Report) -> list[str]:
+    known = names()
+    return [known[c["user"]] for s in report.steps if s["stage"] == "adl"
+            for c in s["counterparties"]]  # fmt: skip
+
+
+async def test_each_ranking_policy_deleverages_the_shorts_in_its_own_order(cascade):
+    """The shorts of docs/scenarios.md: short-1 and fader-1 both 8x, fader-1 having sold the
+    rally higher; short-2 4.4x and fader-2 4x. hyperliquid's entry notional / account value
+    takes the less profitable short-1 first; bitmex (PnL% x leverage) and binance (leverage
+    weighed twice) take fader-1; bitmex then fader-2's PnL%, binance short-2's leverage."""
+    report, _ = cascade
+    orders = {"hyperliquid": adl_order(report)}
+    for policy in ("bitmex", "binance"):
+        other, _ = await play(policy=policy)
+        orders[policy] = adl_order(other)
+        assert other.invariants["ok"]
+    assert orders == {
+        "hyperliquid": ["short-1", "fader-1", "short-2", "fader-2", "hedger", "mm1"],
+        "bitmex": ["fader-1", "short-1", "fader-2", "short-2", "hedger", "mm1"],
+        "binance": ["fader-1", "short-1", "short-2", "fader-2", "hedger", "mm1"],
+    }
+
+
+def test_the_summary_counts_the_accounts_each_stage_closed(cascade):
+    """Stage 3's accounts are those ADL deleveraged, against the vault's position."""
+    report, lines = cascade
+    text = "\n".join(lines)
+    counterparties = {c["user"] for s in report.steps if s["stage"] == "adl"
+                      for c in s["counterparties"]}  # fmt: skip
+    liquidated = {s["user"] for s in report.steps if s["stage"] == "market"}
+    assert re.search(rf"stage 1, market +\d+ +{len(liquidated)} +[\d.]+ BTC  liquidated into "
+                     "the book", text)  # fmt: skip
+    assert re.search(rf"stage 3, ADL +1 +{len(counterparties)} +[\d.]+ BTC  deleveraged "
+                     "against the vault$", text, re.M)  # fmt: skip
+    assert len(counterparties) == 6
+
+
+def test_the_summary_of_adl_against_bankrupt_accounts():
+    """Two bankrupt longs, each ADL'd against two shorts, one short in both: two steps,
+    three accounts deleveraged, against the two longs; sizes summed coin by coin."""
+
+    def adl(user: str, coin: str, closed: str, against: dict[str, str]) -> dict:
+        return {"stage": "adl", "user": user, "coin": coin, "closed": closed, "px": "100",
+                "ranking": [{"user": u} for u in against],
+                "counterparties": [{"user": u, "closed": c} for u, c in against.items()]}  # fmt: skip
+
+    steps = [adl("long-1", "BTC", "1.5", {"short-1": "1.0", "short-2": "0.5"}),
+             adl("long-2", "SOL", "30", {"short-2": "10", "short-3": "20"})]  # fmt: skip
+    vault = {"capital": "0", "state": {"marginSummary": {"accountValue": "0"}}}
+    invariants = {"ok": True, "error": None, "stateHash": "0" * 64, "openInterest": {},
+                  "cash": {"pools": "1", "netDeposits": "1", "fees": "0"}}  # fmt: skip
+    report = Report("story", "bitmex", steps, {}, vault, "0", invariants, [])
+    table = summary(report, lambda user: user)
+    assert re.search(r"stage 3, ADL +2 +3 +1\.5 BTC, 30 SOL  deleveraged against long-1, "
+                     "long-2$", table, re.M), table  # fmt: skip
+    assert re.search(r"stage 2, backstop +0 +0 +0  taken over by the vault$", table, re.M)
 
 
 def test_invariants_held_after_every_command_and_money_is_conserved(cascade):

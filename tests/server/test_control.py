@@ -12,6 +12,8 @@ from sandbox.server.thread import ServerThread
 from tests.server.conftest import PRICES, Trader, finish, start, wait_for
 
 ROUTES = [
+    ("GET", "/sandbox/"),
+    ("GET", "/sandbox"),
     ("POST", "/sandbox/accounts"),
     ("POST", "/sandbox/deposit"),
     ("POST", "/sandbox/withdraw"),
@@ -92,6 +94,23 @@ def test_every_route_needs_the_token(vsandbox, method, path):
     assert response.status_code in (401, 405)
 
 
+def test_the_index_lists_every_route_served_and_never_the_token(vsandbox):
+    """`GET /sandbox/` answers the table the routes are served from: each route it lists
+    answers (200 or 400 for an empty request, never 404 or 405), and it lists them all."""
+    index = ok(vsandbox, "GET", "/sandbox/")
+    assert ok(vsandbox, "GET", "/sandbox") == index
+    listed = [(r["method"], r["path"]) for r in index["routes"]]
+    assert sorted(listed) == sorted(ROUTES)  # this file's own list of the routes
+    assert all(r["answers"] for r in index["routes"])
+    shock = next(r for r in index["routes"] if r["path"] == "/sandbox/oracle/shock")
+    assert "target" in shock["answers"] and "pct" in shock["takes"]
+    assert vsandbox.admin_token not in call(vsandbox, "GET", "/sandbox/").text
+    for method, path in listed:
+        if path not in ("/sandbox/reset", "/sandbox/restore", "/sandbox/delist"):
+            assert call(vsandbox, method, path, {}).status_code in (200, 400), (method, path)
+    assert call(vsandbox, "GET", "/sandbox/nothing").status_code == 404
+
+
 def test_accounts_deposit_and_withdraw(vsandbox):
     info = Info(vsandbox.url, skip_ws=True)
     created = ok(vsandbox, "POST", "/sandbox/accounts", {"usdc": "1500.5"})
@@ -126,7 +145,11 @@ def test_oracle_set_and_shock_over_virtual_time(vsandbox):
         "coin": "BTC", "px": "61000.0"
     }  # fmt: skip
     assert info.all_mids()["BTC"] == "61000.0"
-    ok(vsandbox, "POST", "/sandbox/oracle/shock", {"coin": "BTC", "pct": -10, "ms": 60_000})
+    start = ok(vsandbox, "GET", "/sandbox/clock")["time"]
+    shock = ok(vsandbox, "POST", "/sandbox/oracle/shock",
+               {"coin": "BTC", "pct": -10, "ms": 60_000})  # fmt: skip
+    assert shock == {"coin": "BTC", "px": "61000.0", "target": "54900.0",
+                     "at": start + 60_000, "pct": -10, "ms": 60_000}  # fmt: skip
     ok(vsandbox, "POST", "/sandbox/clock/advance", {"ms": 30_000})
     assert info.all_mids()["BTC"] == "57950.0"  # half-way: -5%
     ok(vsandbox, "POST", "/sandbox/clock/advance", {"ms": 30_000})
@@ -134,7 +157,16 @@ def test_oracle_set_and_shock_over_virtual_time(vsandbox):
     ok(vsandbox, "POST", "/sandbox/clock/advance", {"ms": 600_000})
     assert info.all_mids()["BTC"] == "54900.0"  # the move stays
     now = ok(vsandbox, "POST", "/sandbox/oracle/shock", {"coin": "ETH", "pct": "50"})
-    assert now == {"coin": "ETH", "px": "4500.0"}  # no duration: at once
+    assert now == {"coin": "ETH", "px": "4500.0", "target": "4500.0",  # no duration: at once
+                   "at": start + 660_000, "pct": 50, "ms": 0}  # fmt: skip
+    # a shock on top of one under way: the target counts both, each as it will stand then
+    ok(vsandbox, "POST", "/sandbox/oracle/shock", {"coin": "SOL", "pct": 20, "ms": 10_000})
+    ok(vsandbox, "POST", "/sandbox/clock/advance", {"ms": 6_000})  # posted at 6 s: +12%
+    both = ok(vsandbox, "POST", "/sandbox/oracle/shock",
+              {"coin": "SOL", "pct": -50, "ms": 20_000})  # fmt: skip
+    assert (both["px"], both["target"], both["pct"]) == ("168.0", "90.0", -50)  # 150 x 1.2 / 2
+    ok(vsandbox, "POST", "/sandbox/clock/advance", {"ms": 21_000})
+    assert info.all_mids()["SOL"] == both["target"]
     refused(vsandbox, "POST", "/sandbox/oracle", {"coin": "DOGE", "px": "1"}, "coin must be")
     refused(vsandbox, "POST", "/sandbox/oracle", {"coin": "BTC", "px": "0"}, "positive")
     refused(vsandbox, "POST", "/sandbox/oracle", {"coin": "BTC", "px": "NaN"}, "number")
