@@ -183,6 +183,49 @@ DEFAULT_INSTRUMENTS: tuple[InstrumentSpec, ...] = (
 )
 
 
+# The venue's margin tables 51-56 as its meta lists them (the docs' margin tiers page agrees).
+MAINNET_MARGIN_TABLES: tuple[MarginTableSpec, ...] = (
+    MarginTableSpec(51, "tiered 10x", ((0, 10), (3_000_000, 5))),
+    MarginTableSpec(52, "tiered 10x (2)", ((0, 10), (20_000_000, 5))),
+    MarginTableSpec(53, "tiered 20x", ((0, 20), (40_000_000, 10))),
+    MarginTableSpec(54, "tiered 20x (2)", ((0, 20), (70_000_000, 10))),
+    MarginTableSpec(55, "tiered 25x", ((0, 25), (100_000_000, 15))),
+    MarginTableSpec(56, "tiered 40x", ((0, 40), (150_000_000, 20))),
+)
+# The most traded perps of a recorded mainnet `meta` (a public SDK's recorded
+# metaAndAssetCtxs response, November 2025), in the venue's order: name, szDecimals, max
+# leverage and margin table as listed there. The venue lists about 220; these are the ones
+# users trade most (and kPEPE). Asset ids are positions in this list, as on any venue.
+MAINNET_INSTRUMENTS: tuple[InstrumentSpec, ...] = (
+    InstrumentSpec("BTC", 5, 40, 56, impact_notional_usd=20_000),
+    InstrumentSpec("ETH", 4, 25, 55, impact_notional_usd=20_000),
+    InstrumentSpec("SOL", 2, 20, 54),
+    InstrumentSpec("AVAX", 2, 10, 52),
+    InstrumentSpec("BNB", 3, 10, 51),
+    InstrumentSpec("LTC", 2, 10, 52),
+    InstrumentSpec("DOGE", 0, 10, 52),
+    InstrumentSpec("SUI", 1, 10, 52),
+    InstrumentSpec("kPEPE", 0, 10, 52),
+    InstrumentSpec("LINK", 1, 10, 52),
+    InstrumentSpec("XRP", 0, 20, 53),
+    InstrumentSpec("AAVE", 2, 10, 52),
+    InstrumentSpec("ADA", 0, 10, 52),
+    InstrumentSpec("NEAR", 1, 10, 52),
+    InstrumentSpec("WIF", 0, 10, 52),
+    InstrumentSpec("ENA", 0, 10, 52),
+    InstrumentSpec("HYPE", 2, 10, 52),
+    InstrumentSpec("FARTCOIN", 1, 10, 52),
+    InstrumentSpec("TRUMP", 1, 10, 52),
+    InstrumentSpec("PUMP", 0, 10, 52),
+    InstrumentSpec("XPL", 0, 10, 51),
+    InstrumentSpec("ZEC", 2, 10, 52),
+)
+UNIVERSES = {
+    "compact": (DEFAULT_INSTRUMENTS, DEFAULT_MARGIN_TABLES),  # BTC, ETH, SOL, kPEPE
+    "mainnet": (MAINNET_INSTRUMENTS, MAINNET_MARGIN_TABLES),
+}
+
+
 def build_margin_tables(specs: tuple[MarginTableSpec, ...]) -> dict[int, MarginTable]:
     tables = {}
     for spec in specs:
