@@ -25,11 +25,11 @@ from _report import write_section
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # for tests.examples
 
 from sandbox.core import commands as cmd
-from sandbox.liquidity import MarketMaker
-from sandbox.play import run
-from sandbox.pricefeed import RandomWalk
 from sandbox.server.config import ServerConfig
 from sandbox.server.venue import Venue
+from sandbox.sim.makers import MarketMaker
+from sandbox.sim.oracle import RandomWalk
+from sandbox.sim.player import run
 from sandbox.testing import Sandbox
 from tests.examples.test_adl_handling import (
     test_the_bot_stands_down_when_its_short_is_auto_deleveraged,

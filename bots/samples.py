@@ -29,7 +29,7 @@ def ladder(center: Decimal, sz_decimals: int, *, levels: int, spread_bps: int, s
     """A market maker's quotes around `center`: (is_buy, px, sz) for `levels` bids and asks,
     the first `spread_bps` away, then every `step_bps`, each about `level_usdc` of notional;
     valid prices and sizes for a coin of `sz_decimals`. The sandbox's own background
-    liquidity (`sandbox.liquidity`) quotes with it too."""
+    liquidity (`sandbox.sim.makers`) quotes with it too."""
     quotes = []
     for k in range(levels):
         off = Decimal(spread_bps + k * step_bps) / BPS

@@ -30,10 +30,10 @@ from sandbox.core import commands as cmd
 from sandbox.core.config import ADL_POLICIES, ExchangeConfig
 from sandbox.core.instruments import DEFAULT_INSTRUMENTS
 from sandbox.core.units import parse_usdc
-from sandbox.liquidity import MarketMaker, maker_address
-from sandbox.pricefeed import Constant, RandomWalk
 from sandbox.server.config import ServerConfig
 from sandbox.server.limits import RateLimitConfig
+from sandbox.sim.makers import MarketMaker, maker_address
+from sandbox.sim.oracle import Constant, RandomWalk
 
 # Where the oracle opens when nothing else is said (BTC, ETH, SOL, kPEPE).
 OPENING_PRICES = {"BTC": "60000", "ETH": "3000", "SOL": "150", "kPEPE": "0.012"}
@@ -198,8 +198,8 @@ def _play_options(parser: argparse.ArgumentParser, speed: float = 0) -> None:
 
 
 def _play(args: argparse.Namespace, name: str) -> None:
-    from sandbox.play import run
-    from sandbox.scenario import ScenarioError
+    from sandbox.sim.player import run
+    from sandbox.sim.scenario import ScenarioError
 
     try:
         report = asyncio.run(
@@ -215,7 +215,7 @@ def _play(args: argparse.Namespace, name: str) -> None:
 
 
 def _list_scenarios() -> None:
-    from sandbox.scenario import BUILT_IN, load
+    from sandbox.sim.scenario import BUILT_IN, load
 
     for name in BUILT_IN:
         print(f"{name:<10} {load(name).description}")

@@ -89,8 +89,8 @@ class Sandbox:
         prices, makers = self.prices, self.makers
 
         def setup(venue) -> None:
-            from sandbox.liquidity import MarketMaker
-            from sandbox.pricefeed import Constant
+            from sandbox.sim.makers import MarketMaker
+            from sandbox.sim.oracle import Constant
 
             for coin, px in prices.items():
                 venue.oracle.set_path(coin, Constant(float(px)), venue.now())

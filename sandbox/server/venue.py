@@ -23,8 +23,6 @@ from sandbox.core import events as ev
 from sandbox.core.errors import InvariantError
 from sandbox.core.exchange import Exchange
 from sandbox.core.units import fmt_usdc
-from sandbox.liquidity import Liquidity
-from sandbox.pricefeed import Oracle, OtherVenues
 from sandbox.server import feeds
 from sandbox.server.audit import step_json
 from sandbox.server.clock import RealtimeClock, VirtualClock
@@ -34,7 +32,9 @@ from sandbox.server.hub import Hub
 from sandbox.server.limits import RateLimits
 from sandbox.server.registry import Registry
 from sandbox.server.views import Views
-from sandbox.timeline import Timeline
+from sandbox.sim.makers import Liquidity
+from sandbox.sim.oracle import Oracle, OtherVenues
+from sandbox.sim.timeline import Timeline
 
 AUDIT_KEPT = 100_000
 BOOK_TRADES = frozenset(("match", "market"))  # trades against a resting order

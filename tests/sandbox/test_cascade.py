@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 
 from sandbox.core.config import LIQUIDATOR_VAULT
-from sandbox.liquidity import maker_address
-from sandbox.play import Report, run, summary
-from sandbox.scenario import load, wallets
+from sandbox.sim.makers import maker_address
+from sandbox.sim.player import Report, run, summary
+from sandbox.sim.scenario import load, wallets
 
 
 async def play(**kw):

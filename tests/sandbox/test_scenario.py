@@ -6,9 +6,9 @@ import pytest
 
 from protocol import signing
 from sandbox.core.units import parse_usdc
-from sandbox.liquidity import maker_address
-from sandbox.scenario import ScenarioError, duration_ms, load, parse, wallet_key
-from sandbox.scenario_venue import build
+from sandbox.sim.build import build
+from sandbox.sim.makers import maker_address
+from sandbox.sim.scenario import ScenarioError, duration_ms, load, parse, wallet_key
 
 SMALL = """
 name = "small"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.timeline import Timeline
+from sandbox.sim.timeline import Timeline
 
 
 def test_items_run_in_time_then_sequence_order_with_now_at_their_time():

@@ -242,7 +242,7 @@ def test_waterfall_reads_vault_adl_queue_audit_and_invariants():
 
 
 def test_liquidity_pull_and_restore(vsandbox):
-    from sandbox.liquidity import MarketMaker
+    from sandbox.sim.makers import MarketMaker
 
     def add_maker(venue):
         venue.liquidity.makers.append(MarketMaker(venue, "mm1", ("BTC",)))

@@ -25,10 +25,10 @@ import msgspec
 from bots.client import Client
 from bots.events import Fill, Raw
 from sandbox.core.config import LIQUIDATOR_VAULT
-from sandbox.liquidity import maker_address
-from sandbox.scenario import Scenario, describe, duration_ms, make_bots, wallet_key, wallets
 from sandbox.server.narration import describe as describe_step
 from sandbox.server.narration import money
+from sandbox.sim.makers import maker_address
+from sandbox.sim.scenario import Scenario, describe, duration_ms, make_bots, wallet_key, wallets
 
 
 class Report(msgspec.Struct):
@@ -231,10 +231,10 @@ async def run(name_or_path: str, *, policy: str | None = None, seed: int | None 
               out: Callable[[str], None] | None = None) -> Report:  # fmt: skip
     """Serve the scenario's venue on `host:port` (0: a free port), play it with its bots over
     real sockets, narrate it to `out` and end with the summary."""
-    from sandbox.scenario import load
-    from sandbox.scenario_venue import build
     from sandbox.server.app import serve
     from sandbox.server.config import ServerConfig
+    from sandbox.sim.build import build
+    from sandbox.sim.scenario import load
 
     out = out if out is not None else (lambda line: print(line, flush=True))
     scenario = load(name_or_path)

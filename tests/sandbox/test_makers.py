@@ -7,10 +7,10 @@ import pytest
 
 from sandbox.core import commands as cmd
 from sandbox.core.config import ExchangeConfig
-from sandbox.liquidity import MarketMaker, maker_address
-from sandbox.pricefeed import Constant
 from sandbox.server.config import ServerConfig
 from sandbox.server.venue import Venue
+from sandbox.sim.makers import MarketMaker, maker_address
+from sandbox.sim.oracle import Constant
 
 
 def venue_with_maker(**maker) -> tuple[Venue, MarketMaker]:

@@ -1,13 +1,13 @@
 """Scenarios: a market, its accounts and bots, a price path and timed events, in a TOML file.
 
     scenario = load("cascade")            # a built-in name, or a path to a .toml file
-    venue = build(scenario)               # sandbox.scenario_venue: a Venue in virtual time
+    venue = build(scenario)               # sandbox.sim.build: a Venue in virtual time
 
-`sandbox.scenario_venue.build` sets up everything that lives in the venue: the exchange's configuration (ADL
+`sandbox.sim.build.build` sets up everything that lives in the venue: the exchange's configuration (ADL
 policy, the vault's capital and loss threshold, ...), each market's oracle path, the
 market makers, funded accounts with their opening positions, the bots' funded wallets, and
 the timed events, scheduled on the venue's timeline. The bots themselves connect over the
-network (`sandbox.play`). The same scenario and seed build the same venue, and a run in
+network (`sandbox.sim.player`). The same scenario and seed build the same venue, and a run in
 virtual time is the same run every time.
 
 The format (every table and field is checked; an unknown one is an error):
@@ -30,7 +30,7 @@ The format (every table and field is checked; an unknown one is an error):
     volatility = 0.03           # feed = "walk"
     csv = "prices.csv"          # feed = "replay", relative to the scenario file
 
-    [[makers]]                  # background liquidity (sandbox.liquidity.MarketMaker)
+    [[makers]]                  # background liquidity (sandbox.sim.makers.MarketMaker)
     name = "mm1"
     coins = ["BTC"]
     level_usdc = "100000"
@@ -211,7 +211,7 @@ def duration_ms(value: Duration) -> int:
 def load(name_or_path: str) -> Scenario:
     """A built-in scenario by name, or a scenario file."""
     if name_or_path in BUILT_IN:
-        text = resources.files("sandbox.scenarios").joinpath(f"{name_or_path}.toml").read_text()
+        text = resources.files("sandbox.sim.scenarios").joinpath(f"{name_or_path}.toml").read_text()
         source = f"built-in {name_or_path}"
     else:
         path = FilePath(name_or_path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.pricefeed import Constant, Oracle, OtherVenues, RandomWalk, Replay, Scripted, Shock
+from sandbox.sim.oracle import Constant, Oracle, OtherVenues, RandomWalk, Replay, Scripted, Shock
 
 
 def test_random_walk_is_a_function_of_its_seed():
@@ -63,7 +63,7 @@ def test_replay_starts_its_first_row_at_the_start(tmp_path):
 
 
 def test_the_shipped_sample_replays():
-    from sandbox.pricefeed import SAMPLE_CSV
+    from sandbox.sim.oracle import SAMPLE_CSV
 
     path = Replay.from_csv(SAMPLE_CSV)
     assert len(path.prices) >= 100 and min(path.prices) > 0

@@ -32,7 +32,7 @@ from decimal import Decimal
 from pathlib import Path as FilePath
 
 DAY_MS = 86_400_000
-SAMPLE_CSV = FilePath(__file__).parent / "data" / "btc_sample.csv"  # see its header
+SAMPLE_CSV = FilePath(__file__).parent.parent / "data" / "btc_sample.csv"  # see its header
 
 
 class Path:

@@ -1,8 +1,8 @@
-"""The venue a scenario describes (`sandbox.scenario`): `build(scenario)` sets up, in
+"""The venue a scenario describes (`sandbox.sim.scenario`): `build(scenario)` sets up, in
 virtual time, the exchange's configuration, each market's oracle path, the market makers,
 funded accounts with their opening positions, the bots' funded wallets, and the timed
 events on the venue's timeline. The bots themselves connect over the network
-(`sandbox.play`)."""
+(`sandbox.sim.player`)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ import msgspec
 from sandbox.core import commands as cmd
 from sandbox.core import events as ev
 from sandbox.core.units import parse_usdc
-from sandbox.liquidity import MarketMaker
-from sandbox.pricefeed import Constant, RandomWalk, Replay, Scripted
-from sandbox.scenario import (
+from sandbox.server.config import ServerConfig
+from sandbox.server.venue import Venue
+from sandbox.sim.makers import MarketMaker
+from sandbox.sim.oracle import Constant, RandomWalk, Replay, Scripted
+from sandbox.sim.scenario import (
     EventSpec,
     Market,
     PositionSpec,
@@ -29,8 +31,6 @@ from sandbox.scenario import (
     usdc_amount,
     wallets,
 )  # fmt: skip
-from sandbox.server.config import ServerConfig
-from sandbox.server.venue import Venue
 
 
 def build(s: Scenario, *, seed: int | None = None, policy: str | None = None,
