@@ -31,6 +31,7 @@ def validate(ex) -> None:
 
 def _solvency(ex) -> None:
     num, den = ex.config.backstop_ratio
+    triggers = ex.liq_index.all_triggers()  # one pass over the index, not one per key
     for acct in ex.accounts.values():
         if acct is ex.fee_sink:
             continue
@@ -53,7 +54,7 @@ def _solvency(ex) -> None:
                 raise InvariantError(f"{key}: below maintenance margin and not being liquidated")
             if stale:
                 continue  # its triggers are the old position's until the next mark
-            for asset, trigger in ex.liq_index.triggers(key).items():
+            for asset, trigger in triggers.get(key, {}).items():
                 size = acct.positions[asset].size
                 mark = ex.marks[asset]
                 # (a trigger at the mark itself is a healthy account exactly at its limit)
@@ -121,7 +122,7 @@ def _orders(ex) -> None:
     for triggers in ex.triggers:
         for order in triggers.orders():
             in_triggers[order.oid] = order
-    seen = 0
+    seen = waiting = 0
     for acct in ex.accounts.values():
         totals: dict[int, OrderTotals] = {}
         reduce_only: dict[int, int] = {}
@@ -148,6 +149,8 @@ def _orders(ex) -> None:
                 or acct.orders.get(order.parent.oid) is not order.parent
             ):
                 raise InvariantError(f"{acct.address}: order {oid} waits for no open parent")
+            else:
+                waiting += 1
             seen += 1
         for cloid, oid in acct.cloids.items():
             if oid not in acct.orders or acct.orders[oid].cloid != cloid:
@@ -157,17 +160,8 @@ def _orders(ex) -> None:
             size = acct.position_size(asset)
             if sz > abs(size):
                 raise InvariantError(f"{acct.address}: reduce-only orders exceed position {asset}")
-    if seen != len(in_books) + len(in_triggers) + _waiting(ex):
+    if seen != len(in_books) + len(in_triggers) + waiting:
         raise InvariantError("orders in books and triggers disagree with accounts' open orders")
-
-
-def _waiting(ex) -> int:
-    return sum(
-        1
-        for acct in ex.accounts.values()
-        for order in acct.orders.values()
-        if order.where == WAITING
-    )
 
 
 def _order_margin(ex, acct, totals: dict[int, OrderTotals]) -> None:

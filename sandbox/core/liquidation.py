@@ -153,8 +153,30 @@ class LiquidationIndex:
     def indexed(self, key: Key) -> bool:
         return key in self._entries
 
+    def all_triggers(self) -> dict[Key, dict[int, int]]:
+        """The live trigger prices of every key, by asset: `triggers` of all keys at once,
+        in one pass over the heaps (what `validate()` reads)."""
+        version = self._version
+        found: dict[tuple[Key, int], int] = {}
+        for asset, (longs, shorts) in enumerate(zip(self._longs, self._shorts, strict=True)):
+            for price, seq, key in longs:
+                if version.get(key) == seq:
+                    found[key, asset] = -price
+            for price, seq, key in shorts:
+                if version.get(key) == seq:
+                    found[key, asset] = price
+        out: dict[Key, dict[int, int]] = {}
+        for key, entries in self._entries.items():  # each key's assets in `triggers`' order
+            prices = out[key] = {}
+            for asset, _ in entries:
+                price = found.get((key, asset))
+                if price is not None:
+                    prices[asset] = price
+        return out
+
     def triggers(self, key: Key) -> dict[int, int]:
-        """The live trigger prices of `key`, by asset (for inspection and tests)."""
+        """The live trigger prices of `key`, by asset (for inspection and tests; scans the
+        heaps of its assets)."""
         seq = self._version.get(key)
         out = {}
         for asset, is_long in self._entries.get(key, ()):

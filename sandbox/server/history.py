@@ -1,6 +1,11 @@
 """What the API serves about the past, which the core does not keep: fills, order statuses,
 funding and ledger entries per user; trades, candles, funding rates and day statistics per
 coin. Fed with the core's events, bounded as the venue bounds what it serves.
+
+Nothing recorded costs more as a run grows older: the day's volume is a rolling sum kept
+as trades arrive and expire (`RollingDay`), and what is bounded forgets its oldest entry
+through a queue of keys (a user's order statuses and cloids, each interval's candles),
+never by looking for a dict's first key.
 """
 
 from __future__ import annotations
@@ -39,21 +44,64 @@ def interval_start(interval: str, ts: int) -> tuple[int, int]:
 
 
 OrderRecord = tuple  # (ev.OrderView, status, status time)
+STATUSES_PER_ORDER_KEPT = 10  # order statuses kept per user: 10x its kept order records
+
+
+class RollingDay:
+    """The notional and base volume of the trades of the last 24 hours, exactly, as running
+    sums: a trade adds to them as it arrives and subtracts as it expires (`at` drops every
+    trade at or before `now - DAY_MS`), so reading them costs O(1) amortized. Trades of the
+    same millisecond share one entry. Time only moves forward here (a restored snapshot
+    brings its own window back)."""
+
+    __slots__ = ("base", "ntl", "trades")
+
+    def __init__(self) -> None:
+        self.trades: deque[list[int]] = deque()  # [ts, notional, size], oldest first
+        self.ntl = 0
+        self.base = 0
+
+    def add(self, ts: int, ntl: int, size: int) -> None:
+        trades = self.trades
+        if trades and trades[-1][0] == ts:
+            last = trades[-1]
+            last[1] += ntl
+            last[2] += size
+        else:
+            trades.append([ts, ntl, size])
+        self.ntl += ntl
+        self.base += size
+        self.expire(ts)
+
+    def expire(self, now: int) -> None:
+        """Forget the trades at or before `now - DAY_MS`."""
+        trades = self.trades
+        cutoff = now - DAY_MS
+        while trades and trades[0][0] <= cutoff:
+            _, ntl, size = trades.popleft()
+            self.ntl -= ntl
+            self.base -= size
+
+    def at(self, now: int) -> tuple[int, int]:
+        """(notional, base volume) of the trades after `now - DAY_MS`."""
+        self.expire(now)
+        return self.ntl, self.base
 
 
 class UserHistory:
     """Kept as the core's events; formatted only when asked for."""
 
     __slots__ = (
-        "cloids", "cum_ledger", "daily", "fills", "funding", "ledger", "orders", "statuses",
-        "twap_fills", "twaps",
+        "cloids", "cum_ledger", "daily", "fills", "funding", "ledger", "orders", "status_oids",
+        "statuses", "twap_fills", "twaps",
     )  # fmt: skip
 
     def __init__(self, fills: int, orders: int, ledger: int) -> None:
         self.fills: deque[ev.Fill] = deque(maxlen=fills)  # oldest first
         self.orders: deque[OrderRecord] = deque(maxlen=orders)
         self.statuses: dict[int, OrderRecord] = {}  # latest status by oid
-        self.cloids: dict[str, int] = {}
+        self.status_oids: deque[int] = deque()  # the oids of `statuses`, oldest first
+        self.cloids: dict[str, int] = {}  # cloid -> oid, for the oids in `statuses`
         self.funding: deque[dict] = deque(maxlen=ledger)
         self.ledger: deque[dict] = deque(maxlen=ledger)
         self.cum_ledger = 0  # USDC in less out (deposits, withdrawals, transfers)
@@ -63,14 +111,16 @@ class UserHistory:
 
 
 class CoinHistory:
-    __slots__ = ("candles", "current", "day", "funding", "marks", "trades")
+    __slots__ = ("candle_starts", "candles", "current", "day", "funding", "marks", "trades")
 
     def __init__(self) -> None:
         self.trades: deque[ev.Trade] = deque(maxlen=1_000)
         self.candles: dict[str, dict[int, list]] = {i: {} for i in INTERVALS}
+        # each interval's candle open times, oldest first (the order `candles` holds them)
+        self.candle_starts: dict[str, deque[int]] = {i: deque() for i in INTERVALS}
         self.current: dict[str, tuple[int, list]] = {}  # interval -> (close time, candle)
         self.funding: deque[dict] = deque(maxlen=10_000)
-        self.day: deque[tuple[int, int, int]] = deque()  # (ts, notional, size) of 24 h
+        self.day = RollingDay()
         self.marks: deque[tuple[int, int]] = deque()  # (minute, mark) over 24 h
 
 
@@ -117,10 +167,9 @@ class History:
         coin = self.coins[trade.asset]
         coin.trades.append(trade)
         ts, px, sz = trade.ts, trade.px, trade.sz
-        coin.day.append((ts, px * sz, sz))
-        while coin.day and coin.day[0][0] <= ts - DAY_MS:
-            coin.day.popleft()
+        coin.day.add(ts, px * sz, sz)
         current = coin.current
+        starts = coin.candle_starts
         for interval, candles in coin.candles.items():
             open_candle = current.get(interval)
             if open_candle is not None and ts <= open_candle[0]:
@@ -130,8 +179,10 @@ class History:
                 candle = candles.get(start)
                 if candle is None:
                     candle = candles[start] = [px, px, px, px, 0, 0]  # o c h l v n
-                    if len(candles) > CANDLES_KEPT:
-                        del candles[next(iter(candles))]
+                    kept = starts[interval]
+                    kept.append(start)
+                    if len(kept) > CANDLES_KEPT:
+                        del candles[kept.popleft()]
                 current[interval] = (end, candle)
             candle[1] = px
             if px > candle[2]:
@@ -155,11 +206,23 @@ class History:
         record = (view, update.status, update.ts)
         history.orders.append(record)
         statuses = history.statuses
-        statuses[view.oid] = record
-        if len(statuses) > 10 * history.orders.maxlen:
-            del statuses[next(iter(statuses))]
+        oid = view.oid
+        if oid not in statuses:
+            oids = history.status_oids
+            oids.append(oid)
+            if len(oids) > STATUSES_PER_ORDER_KEPT * history.orders.maxlen:
+                self._forget_order(history, oids.popleft())
+        statuses[oid] = record
         if view.cloid is not None:
-            history.cloids[view.cloid] = view.oid
+            history.cloids[view.cloid] = oid
+
+    @staticmethod
+    def _forget_order(history: UserHistory, oid: int) -> None:
+        """Drop the oldest order status kept, and its cloid unless a later order took it."""
+        view = history.statuses.pop(oid)[0]
+        cloid = view.cloid
+        if cloid is not None and history.cloids.get(cloid) == oid:
+            del history.cloids[cloid]
 
     def record_funding(self, funding: ev.Funding) -> dict:
         asset = funding.asset
@@ -252,38 +315,29 @@ class History:
     def day(self, asset: int, now: int) -> tuple[int, int, int | None]:
         """(notional, base volume, price 24 h ago) of the last 24 hours."""
         coin = self.coins[asset]
-        ntl = base = 0
-        for ts, n, s in coin.day:
-            if ts > now - DAY_MS:
-                ntl += n
-                base += s
+        ntl, base = coin.day.at(now)
         prev = coin.marks[0][1] if coin.marks else None
         return ntl, base, prev
 
     def candles(self, asset: int, interval: str, start: int, end: int) -> list[wire.Candle]:
-        views = self.views
-        coin = views.coins[asset]
-        out = []
-        for open_ts, (o, c, h, low, v, n) in self.coins[asset].candles[interval].items():
-            if start <= open_ts <= end:
-                _, close_ts = interval_start(interval, open_ts)
-                out.append(
-                    wire.Candle(
-                        open_ts,
-                        close_ts,
-                        coin,
-                        interval,
-                        views.px(asset, o),
-                        views.px(asset, c),
-                        views.px(asset, h),
-                        views.px(asset, low),
-                        views.sz(asset, v),
-                        n,
-                    )
-                )
-        return out
+        return [
+            self._candle(asset, interval, open_ts, candle)
+            for open_ts, candle in self.coins[asset].candles[interval].items()
+            if start <= open_ts <= end
+        ]
 
     def current_candle(self, asset: int, interval: str, now: int) -> wire.Candle | None:
+        """The candle of `interval` holding `now`, if it has trades: looked up by its open
+        time, not searched for among the candles kept."""
         start, _ = interval_start(interval, now)
-        found = self.candles(asset, interval, start, start)
-        return found[0] if found else None
+        candle = self.coins[asset].candles[interval].get(start)
+        return None if candle is None else self._candle(asset, interval, start, candle)
+
+    def _candle(self, asset: int, interval: str, open_ts: int, candle: list) -> wire.Candle:
+        views = self.views
+        o, c, h, low, v, n = candle
+        _, close_ts = interval_start(interval, open_ts)
+        return wire.Candle(
+            open_ts, close_ts, views.coins[asset], interval, views.px(asset, o),
+            views.px(asset, c), views.px(asset, h), views.px(asset, low), views.sz(asset, v), n,
+        )  # fmt: skip

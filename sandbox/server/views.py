@@ -250,11 +250,9 @@ class Views:
     # -- contexts --------------------------------------------------------------------------
 
     def open_interest(self, asset: int) -> int:
-        return sum(
-            a.positions[asset].size
-            for a in self.ex.holders[asset].values()
-            if a.positions[asset].size > 0
-        )
+        """Total long size, as the core keeps it (`validate()` checks it against the
+        positions)."""
+        return self.ex.open_interest[asset]
 
     def asset_ctx(self, asset: int, stats) -> wire.PerpAssetCtx:
         ex = self.ex

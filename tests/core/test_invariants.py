@@ -61,3 +61,15 @@ def test_holder_index_must_match_positions():
         del s.ex.holders[0][BOB]
 
     assert "holder" in breaks(forget)
+
+
+def test_no_mark_may_pass_a_liquidation_trigger_unnoticed():
+    def move_trigger(s):
+        s.oracle("BTC", "60010")  # a mark move indexes the fresh positions' triggers
+        s.ex.validate()
+        shorts = s.ex.liq_index._shorts[0]  # Alice is short: she fires when mark >= trigger
+        ((_, seq, key),) = [e for e in shorts if e[2][0] == ALICE]
+        below_mark = s.ex.marks[0] - 10
+        shorts[:] = [(below_mark, seq, key) if e[2] == key else e for e in shorts]
+
+    assert "passed trigger" in breaks(move_trigger)

@@ -155,6 +155,16 @@ class Waterfall(RuleBasedStateMachine):
         self.ex.validate()
 
     @invariant()
+    def the_index_read_at_once_agrees_with_each_key(self):
+        """`validate()` reads every trigger in one pass (`all_triggers`): the same prices, in
+        the same order, as asking key by key."""
+        index = self.ex.liq_index
+        every = index.all_triggers()
+        assert len(every) == len(index)
+        for key, prices in every.items():
+            assert list(prices.items()) == list(index.triggers(key).items())
+
+    @invariant()
     def adl_closes_no_more_than_its_policy_allows(self):
         for step in self.events:
             if not isinstance(step, ev.WaterfallStep) or step.stage != "adl":
