@@ -24,20 +24,26 @@ SLIPPAGE = Decimal("0.01")  # how far past the mid an IOC may fill
 BPS = Decimal(10_000)
 
 
-def ladder(center: Decimal, sz_decimals: int, *, levels: int, spread_bps: int, step_bps: int,
-           level_usdc: Decimal) -> list[tuple[bool, Decimal, Decimal]]:  # fmt: skip
+def ladder(center: Decimal, sz_decimals: int, *, levels: int, spread_bps: Decimal | int,
+           step_bps: Decimal | int, level_usdc: Decimal,
+           growth_pct: Decimal | int = 0) -> list[tuple[bool, Decimal, Decimal]]:  # fmt: skip
     """A market maker's quotes around `center`: (is_buy, px, sz) for `levels` bids and asks,
-    the first `spread_bps` away, then every `step_bps`, each about `level_usdc` of notional;
-    valid prices and sizes for a coin of `sz_decimals`. The sandbox's own background
-    liquidity (`sandbox.sim.makers`) quotes with it too."""
+    the first `spread_bps` away, then every `step_bps`; the first of about `level_usdc` of
+    notional, each next `growth_pct` larger (books deepen away from the mid); valid prices
+    and sizes for a coin of `sz_decimals`. The sandbox's own background liquidity
+    (`sandbox.sim.makers`) quotes with it too."""
     quotes = []
+    spread, step = Decimal(spread_bps), Decimal(step_bps)
+    growth = 1 + Decimal(growth_pct) / 100
+    usdc = level_usdc
     for k in range(levels):
-        off = Decimal(spread_bps + k * step_bps) / BPS
+        off = (spread + k * step) / BPS
         for is_buy, px in ((True, center * (1 - off)), (False, center * (1 + off))):
             px = round_price(px, sz_decimals, up=not is_buy)
-            sz = round_size(level_usdc / px, sz_decimals) if px > 0 else Decimal(0)
+            sz = round_size(usdc / px, sz_decimals) if px > 0 else Decimal(0)
             if sz > 0:
                 quotes.append((is_buy, px, sz))
+        usdc *= growth
     return quotes
 
 

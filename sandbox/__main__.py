@@ -1,12 +1,14 @@
 """`python -m sandbox`: serve the exchange, or play the core's walkthrough.
 
-python -m sandbox [serve] [--host H] [--port P] [--admin-token T] [--chain C] ...
+python -m sandbox [serve] [--scenario FILE] [--host H] [--port P] [--admin-token T] ...
 python -m sandbox demo [--policy P] [--seed N]
-python -m sandbox scenario run FILE|NAME [--policy P] [--seed N]
+python -m sandbox scenario run FILE|NAME [--policy P] [--seed N] [--out DIR] [--speed X]
 python -m sandbox scenario list
 python -m sandbox walkthrough
 
-Serving is the default command, so `--help` lists the serve options with the commands.
+Serving is the default command, so `--help` lists the serve options with the commands. It
+serves a scenario's market (the built-in `calm` unless `--scenario` says otherwise): its
+coins, oracle paths, market makers, taker flow, accounts, bots and timed events.
 A flag's bad value is refused before anything starts, in one line naming the flag and what
 it takes. Once serving, the sandbox logs each step of the loss waterfall as it happens (and,
 with `--log-requests`, each HTTP request and websocket connection), one line each, on stdout.
@@ -24,19 +26,17 @@ import sys
 from decimal import Decimal, InvalidOperation
 from typing import NoReturn
 
+import msgspec
+
 from protocol import signing
 from protocol.numbers import DecimalSyntaxError
 from sandbox.core import commands as cmd
-from sandbox.core.config import ADL_POLICIES, ExchangeConfig
-from sandbox.core.instruments import DEFAULT_INSTRUMENTS
+from sandbox.core.config import ADL_POLICIES
+from sandbox.core.instruments import UNIVERSES
 from sandbox.core.units import parse_usdc
 from sandbox.server.config import ServerConfig
 from sandbox.server.limits import RateLimitConfig
-from sandbox.sim.makers import MarketMaker, maker_address
-from sandbox.sim.oracle import Constant, RandomWalk
 
-# Where the oracle opens when nothing else is said (BTC, ETH, SOL, kPEPE).
-OPENING_PRICES = {"BTC": "60000", "ETH": "3000", "SOL": "150", "kPEPE": "0.012"}
 DEMO_WALLETS = 3
 
 
@@ -92,7 +92,8 @@ def _usdc(text: str) -> str:
     return text
 
 
-COINS = tuple(spec.name for spec in DEFAULT_INSTRUMENTS)  # what `python -m sandbox` lists
+# every coin a universe lists (a scenario's markets are among them)
+COINS = tuple(dict.fromkeys(spec.name for specs, _ in UNIVERSES.values() for spec in specs))
 
 
 def _price(text: str) -> tuple[str, float]:
@@ -111,10 +112,16 @@ def _price(text: str) -> tuple[str, float]:
     return coin, opening
 
 
-def _prices(given: list[tuple[str, float]]) -> dict[str, float]:
-    prices = {coin: float(px) for coin, px in OPENING_PRICES.items()}
-    prices.update(given)
-    return prices
+def _duration(text: str) -> int:
+    from sandbox.sim.scenario import ScenarioError, duration_ms
+
+    try:
+        ms = duration_ms(text)
+    except ScenarioError:
+        ms = 0
+    if ms <= 0:
+        raise argparse.ArgumentTypeError(f"not a duration (e.g. 90s, 6m, 1h, 1d): {text!r}")
+    return ms
 
 
 class _Parser(argparse.ArgumentParser):
@@ -172,7 +179,7 @@ def _parser() -> argparse.ArgumentParser:
         "play it and narrate it; end with a summary table.",
     )
     run.add_argument("file", metavar="FILE", help="a scenario .toml file, or calm / cascade")
-    _play_options(run)
+    _play_options(run, speed=None)
     verbs.add_parser("list", help="the built-in scenarios", description="The built-in scenarios.")
     commands.add_parser(
         "walkthrough",
@@ -183,27 +190,48 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _play_options(parser: argparse.ArgumentParser, speed: float = 0) -> None:
+def _play_options(parser: argparse.ArgumentParser, speed: float | None = 0) -> None:
     parser.add_argument(
         "--policy", choices=ADL_POLICIES, help="the ADL ranking (default: the scenario's)"
     )
     parser.add_argument("--seed", type=int, help="the seed (default: the scenario's)")
     parser.add_argument("--port", type=_port, default=0, help="port to serve on (0: any free one)")
+    shown = "1 with command bots, else 0" if speed is None else f"{speed:g}"
     parser.add_argument(
         "--speed",
         type=_non_negative,
         default=speed,
-        help=f"virtual seconds per wall second; 0: as fast as the CPU allows ({speed:g})",
+        help=f"virtual seconds per wall second; 0: as fast as the CPU allows ({shown})",
     )
+    parser.add_argument(
+        "--duration", type=_duration, help="play this long (90s, 6m, 1h, 1d; default: the "
+        "scenario's)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--out", metavar="DIR",
+        help="the results folder (default: runs/NAME-YYYYMMDD-HHMMSS)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--everyone", action="store_true",
+        help="record the market makers' and the taker flow's fills and orders too",
+    )  # fmt: skip
 
 
 def _play(args: argparse.Namespace, name: str) -> None:
+    import datetime
+    from pathlib import Path
+
     from sandbox.sim.player import run
     from sandbox.sim.scenario import ScenarioError
 
+    out = args.out
+    if out is None:
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = str(Path("runs") / f"{Path(name).stem}-{stamp}")
     try:
         report = asyncio.run(
-            run(name, policy=args.policy, seed=args.seed, port=args.port, speed=args.speed)
+            run(name, policy=args.policy, seed=args.seed, port=args.port, speed=args.speed,
+                results=out, duration_ms=args.duration, everyone=args.everyone)
         )
     except ScenarioError as exc:
         sys.exit(f"scenario: {exc}")
@@ -222,6 +250,13 @@ def _list_scenarios() -> None:
 
 
 def _serve_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    parser.add_argument(
+        "--scenario",
+        metavar="FILE",
+        default="calm",
+        help="the market to serve: a scenario .toml file or a built-in name (calm: the "
+        "mainnet universe's 22 most traded perps with market makers and taker flow)",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     parser.add_argument(
         "--port", type=_port, default=3001, help="port (3001, the SDK's LOCAL_API_URL; 0: any)"
@@ -243,29 +278,27 @@ def _serve_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) ->
         "--time",
         choices=("realtime", "virtual"),
         default="realtime",
-        help="the wall clock, or virtual time that moves only on POST /sandbox/clock/advance",
+        help="the wall clock, or virtual time that moves only on POST /sandbox/clock/advance "
+        "(from the scenario's start)",
     )
     parser.add_argument(
         "--feed",
         choices=("walk", "constant"),
-        default="walk",
-        help="the oracle: a seeded random walk from the opening prices (default), or constant",
+        help="every oracle a seeded random walk, or constant (default: the scenario's)",
     )
     parser.add_argument(
-        "--volatility", type=_non_negative, default=0.03, help="the walk's volatility a day (0.03)"
+        "--volatility", type=_non_negative, help="the walks' volatility a day (the scenario's)"
     )
-    parser.add_argument("--seed", type=int, default=0, help="seeds the random walk (0)")
+    parser.add_argument("--seed", type=int, help="seeds the walks and the flow (the scenario's)")
     parser.add_argument(
         "--policy",
         choices=ADL_POLICIES,
-        default="hyperliquid",
-        help="how ADL ranks the positions it closes (hyperliquid)",
+        help="how ADL ranks the positions it closes (the scenario's; calm: hyperliquid)",
     )
     parser.add_argument(
         "--mark",
         choices=("venue", "oracle"),
-        default="venue",
-        help="the mark price: the venue's median rule, or the oracle price",
+        help="the mark price: the venue's median rule, or the oracle price (the scenario's)",
     )
     parser.add_argument(
         "--price",
@@ -273,14 +306,15 @@ def _serve_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) ->
         type=_price,
         default=[],
         metavar="COIN=PX",
-        help="the oracle's opening price of a coin (repeatable; defaults: "
-        + ", ".join(f"{c}={p}" for c, p in OPENING_PRICES.items())
-        + ")",
+        help="the oracle's opening price of a coin among the scenario's markets (repeatable)",
     )
     parser.add_argument(
         "--no-makers",
         action="store_true",
-        help="no background market makers (by default they quote every coin)",
+        help="the scenario's market makers start with their quotes pulled",
+    )
+    parser.add_argument(
+        "--no-flow", action="store_true", help="without the scenario's background takers"
     )
     parser.add_argument(
         "--demo-usdc",
@@ -307,39 +341,60 @@ def _serve_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) ->
     )
 
 
+def served_scenario(args: argparse.Namespace):
+    """The scenario `serve` serves: `--scenario` with the flags' changes."""
+    from sandbox.sim.scenario import ScenarioError, load
+
+    s = load(args.scenario, seed=args.seed, policy=args.policy)
+    replace = msgspec.structs.replace
+    markets = {m.coin: m for m in s.markets}
+    for coin, px in args.price:
+        if coin not in markets:
+            raise ScenarioError(f"--price {coin}: not among the scenario's markets "
+                                f"({', '.join(markets)})")  # fmt: skip
+        markets[coin] = replace(markets[coin], price=px)
+    for coin, market in markets.items():
+        if args.feed is not None:
+            market = replace(market, feed=args.feed, segments=())
+        if args.volatility is not None:
+            market = replace(market, volatility=args.volatility)
+        if args.feed == "constant":  # a constant market: the book quotes the oracle itself
+            market = replace(market, basis_bps=0.0, basis_sd_bps=0.0)
+        markets[coin] = market
+    exchange = s.exchange
+    if args.mark is not None:
+        exchange = replace(exchange, mark_rule=args.mark)
+    if args.no_schedule_cancel_gate:
+        exchange = replace(exchange, schedule_cancel_min_volume=0)
+    return replace(s, markets=tuple(markets.values()), exchange=exchange,
+                   flows=() if args.no_flow else s.flows)  # fmt: skip
+
+
 async def serve(args: argparse.Namespace) -> None:
     from sandbox.server.app import serve as start
-    from sandbox.server.narration import NarratedVenue
+    from sandbox.sim.build import build
+    from sandbox.sim.player import live_bots
+    from sandbox.sim.scenario import ScenarioError
 
-    config = ServerConfig(
-        host=args.host,
-        port=args.port,
-        admin_token=args.admin_token,
-        chain=args.chain,
-        block_ms=args.block_ms,
-        time=args.time,
-        rate_limits=RateLimitConfig(enabled=not args.no_rate_limits),
-        exchange=ExchangeConfig(
-            mark_rule=args.mark,
-            adl_policy=args.policy,
-            **({"schedule_cancel_min_volume": 0} if args.no_schedule_cancel_gate else {}),
-        ),
-    )
+    try:
+        scenario = served_scenario(args)
+        config = ServerConfig(
+            host=args.host,
+            port=args.port,
+            admin_token=args.admin_token,
+            chain=args.chain,
+            block_ms=args.block_ms,
+            time=args.time,
+            rate_limits=RateLimitConfig(enabled=not args.no_rate_limits),
+        )
+        venue = build(scenario, server=config)
+    except ScenarioError as exc:
+        sys.exit(f"scenario: {exc}")
     wallets = [(signing.address_of(demo_key(i)), demo_key(i)) for i in range(1, DEMO_WALLETS + 1)]
-    names = {address: f"demo-{i}" for i, (address, _) in enumerate(wallets, 1)}
-    if not args.no_makers:
-        names[maker_address("mm1")] = "mm1"
-    venue = NarratedVenue(config, names)
-    for i, (coin, opening) in enumerate(_prices(args.price).items()):
-        if args.feed == "walk":
-            path = RandomWalk(opening, args.volatility, seed=args.seed * 1_000 + i)
-        else:
-            path = Constant(opening)
-        venue.oracle.set_path(coin, path, venue.now())
-    venue.oracle.tick(venue.now())
-    if not args.no_makers:
-        venue.liquidity.makers.append(MarketMaker(venue, "mm1"))
-        venue.liquidity.start()
+    for i, (address, _) in enumerate(wallets, 1):
+        venue.names[address] = f"demo-{i}"
+    if args.no_makers:
+        venue.liquidity.pull()
     usdc = parse_usdc(args.demo_usdc)
     for address, _ in wallets:
         if usdc > 0:
@@ -348,32 +403,59 @@ async def serve(args: argparse.Namespace) -> None:
         server = await start(venue)
     except OSError as exc:
         sys.exit(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
-    print(_banner(server.url, server.admin_token, wallets, args), flush=True)
+    print(_banner(server.url, server.admin_token, wallets, args, scenario, venue), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
+    bots = asyncio.create_task(live_bots(scenario, venue, server.url))
+    bots.add_done_callback(_report_bots)
     await stop.wait()
+    bots.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await bots
     print("stopping", flush=True)
     await server.close()
 
 
-def _banner(url: str, token: str, wallets: list[tuple[str, bytes]], args) -> str:
-    feed = (
-        f"a random walk ({args.volatility:g} a day, seed {args.seed})"
-        if args.feed == "walk"
-        else "constant"
-    )
+def _report_bots(task: asyncio.Task) -> None:
+    """The scenario's bots stopped by themselves: say why, if they failed (serving goes on)."""
+    if not task.cancelled() and task.exception() is not None:
+        print(f"the scenario's bots stopped: {task.exception()}", file=sys.stderr, flush=True)
+
+
+def _banner(url: str, token: str, wallets: list[tuple[str, bytes]], args, scenario,
+            venue) -> str:  # fmt: skip
+    from sandbox.sim.scenario import wallet_key
+
+    coins = [m.coin for m in scenario.markets]
+    feeds = sorted({m.feed for m in scenario.markets})
+    makers = len(scenario.makers)
     lines = [
         f"adl-sandbox serving Hyperliquid's API on {url}  (/info, /exchange, /ws)",
         f"admin token (Authorization: Bearer ...): {token}",
-        f"time: {args.time}; oracle: {feed}; ADL policy: {args.policy}",
+        f"market: {scenario.name} ({scenario.source}), seed {scenario.seed}: "
+        f"{len(coins)} perps ({', '.join(coins[:8])}{', ...' if len(coins) > 8 else ''}); "
+        f"oracle: {' / '.join(feeds)}; "
+        f"{makers} market maker{'s' * (makers != 1)}"
+        + (" (quotes pulled: --no-makers)" if args.no_makers else "")
+        + (f"; taker flow {sum(f.trades_per_minute * len(f.coins) for f in scenario.flows):g} "
+           "trades a minute" if scenario.flows else "; no taker flow"),
+        f"time: {args.time}; mark: {venue.exchange.config.mark_rule}; "
+        f"ADL policy: {venue.exchange.config.adl_policy}",
         "rate limits: "
         + ("off (--no-rate-limits)" if args.no_rate_limits else "the venue's (1200 weight a "
            "minute per IP, 10,000 actions + 1 per USDC traded per address, websocket caps)"),
         f"demo wallets, {args.demo_usdc} USDC each:",
         *(f"  {address}  key 0x{key.hex()}" for address, key in wallets),
+    ]  # fmt: skip
+    named = scenario.wallets()
+    if named:
+        lines.append("the scenario's accounts and bots:")
+        lines += [f"  {name:<16} {address}  key 0x{wallet_key(scenario.seed, name).hex()}"
+                  for name, address in named.items()]  # fmt: skip
+    lines += [
         "",
         "try it with the official SDK:",
         "",

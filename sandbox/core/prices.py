@@ -32,8 +32,22 @@ EMA_150S = 150_000
 EMA_30S = 30_000
 
 
+_DECAY: dict[tuple[int, int], int] = {}  # exp_neg_fp's answers: the same few gaps recur
+
+
 def exp_neg_fp(t: int, tau: int) -> int:
-    """floor(exp(-t/tau) * 2^40), to within a few units, by integer arithmetic only."""
+    """floor(exp(-t/tau) * 2^40), to within a few units, by integer arithmetic only.
+    Remembered by (t, tau): the gaps between samples are few (the oracle's cadence)."""
+    key = (t, tau)
+    found = _DECAY.get(key)
+    if found is None:
+        found = _exp_neg_fp(t, tau)
+        if len(_DECAY) < 100_000:
+            _DECAY[key] = found
+    return found
+
+
+def _exp_neg_fp(t: int, tau: int) -> int:
     if t <= 0:
         return FP_ONE
     if t >= 40 * tau:
@@ -140,11 +154,12 @@ def mark_price(
 def impact_price(side: BookSide, notional: int) -> Fraction | None:
     """Average price, in ticks, of trading `notional` micro-USDC against `side`."""
     remaining = notional
-    size = Fraction(0)
+    size = 0
     for level in side.iter_levels():
-        level_ntl = level.px * level.total
-        if level_ntl >= remaining:
-            return notional / (size + Fraction(remaining, level.px))
+        px = level.px
+        level_ntl = px * level.total
+        if level_ntl >= remaining:  # notional / (size + remaining / px), one division
+            return Fraction(notional * px, size * px + remaining)
         remaining -= level_ntl
         size += level.total
     return None

@@ -9,6 +9,7 @@ raises `BadRequest`. The routes, their index and the token check are in
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import math
 import secrets
@@ -41,6 +42,7 @@ class Control:
         # 0: the venue as it started serving, what `reset` returns to; kept whatever happens
         self.snapshots = {0: venue.snapshot(0)}
         self._ids = itertools.count(1)
+        self._advancing = asyncio.Lock()
 
     # -- reading fields ----------------------------------------------------------------------
 
@@ -229,19 +231,23 @@ class Control:
         oracle = self.venue.oracle
         level = oracle.paths[coin].price(now) * oracle.scale[coin]
         factor = math.prod(shock.factor(at) for shock in oracle.shocks[coin])
-        return max(1, round(Decimal(repr(level * factor)) * oracle.ticks[coin]))
+        return max(1, round(level * factor * oracle.ticks[coin]))
 
     def clock(self, payload: dict) -> dict:
         venue = self.venue
         return {"time": venue.now(), "mode": "virtual" if venue.virtual else "realtime"}
 
-    def advance(self, payload: dict) -> dict:
+    async def advance(self, payload: dict) -> dict:
+        """Virtual time: move the clock `ms` forward, running what falls due; the server
+        keeps serving while it does (`Venue.advance_yielding`). Two advances asked at once
+        run one after the other."""
         if not self.venue.virtual:
             raise BadRequest("the clock advances on request only in virtual time (--time virtual)")
         ms = self._number(payload, "ms")
         if ms < 0 or ms != int(ms):
             raise BadRequest("ms must be a whole number of milliseconds, not negative")
-        self.venue.advance(int(ms))
+        async with self._advancing:
+            await self.venue.advance_yielding(int(ms))
         return self.clock(payload)
 
     # -- background liquidity --------------------------------------------------------------

@@ -10,6 +10,7 @@ already says how to authenticate. No answer holds the token.
 from __future__ import annotations
 
 import hmac
+import inspect
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -133,7 +134,10 @@ def add_routes(app: web.Application, venue, token: str) -> None:
                     return _json({"error": "the body must be a JSON object"}, 400)
                 payload.update(decoded)
             try:
-                return _json(handler(control, payload))
+                answer = handler(control, payload)
+                if inspect.isawaitable(answer):  # one that lets the server serve meanwhile
+                    answer = await answer
+                return _json(answer)
             except BadRequest as bad:
                 return _json({"error": str(bad)}, 400)
 

@@ -104,6 +104,7 @@ class Hub:
         self.published_bytes = 0
         self._pending: dict[Session, None] = {}  # sessions with frames queued
         self.on_drop = None  # called with each session dropped (the rate limits' release)
+        self.on_subscribe = None  # called after each subscription (the venue's next block)
 
     def add(self, session: Session) -> None:
         self.sessions[session] = None
@@ -129,6 +130,8 @@ class Hub:
             subs = self.subscribers[key] = {}
             self.by_kind.setdefault(key[0], {})[key] = None
         subs[session] = None
+        if self.on_subscribe is not None:
+            self.on_subscribe()
 
     def unsubscribe(self, session: Session, key: Key) -> None:
         session.subscriptions.pop(key, None)

@@ -3,10 +3,9 @@ happens, and what the scenario player narrates.
 
 `describe(record, name)` turns a step's audit record (`sandbox.server.audit.step_json`)
 into one line; `name(address)` says who an address is ("the vault", a bot's name, or the
-address). `NarratedVenue` is a venue that logs that line, on the logger
-`sandbox.server.waterfall`, for every step its commands cause, as the command returns:
-`Venue.apply` is the only way its state changes, so no step is missed, and a restored
-snapshot changes nothing to that. A line never holds a line break.
+address). The venue logs that line on the logger `sandbox.server.waterfall` for every step
+as it happens (`Venue.names` says who addresses are; in virtual time the line carries the
+step's virtual time). A line never holds a line break.
 """
 
 from __future__ import annotations
@@ -15,11 +14,6 @@ import datetime
 import logging
 from collections.abc import Callable
 from decimal import Decimal
-
-from sandbox.core import events as ev
-from sandbox.server.audit import step_json
-from sandbox.server.config import ServerConfig
-from sandbox.server.venue import Venue
 
 log = logging.getLogger("sandbox.server.waterfall")
 
@@ -57,38 +51,6 @@ def describe(record: dict, name: Callable[[str], str]) -> str:
     return " ".join(line.split())  # one line, whatever a name or a reason holds
 
 
-def _virtual_time(ms: int) -> str:
+def virtual_time(ms: int) -> str:
     at = datetime.datetime.fromtimestamp(ms / 1000, datetime.UTC)
     return at.strftime("%Y-%m-%d %H:%M:%S.") + f"{ms % 1000:03d}"
-
-
-class NarratedVenue(Venue):
-    """A venue that logs each waterfall step as the command that caused it returns.
-
-    `names` maps addresses to what the log calls them (the demo wallets, the market makers);
-    the vault is "the vault"; anyone else is their address. In virtual time each line also
-    carries the step's virtual time (the log's own time stamp is the wall clock's)."""
-
-    def __init__(self, config: ServerConfig | None = None,
-                 names: dict[str, str] | None = None) -> None:  # fmt: skip
-        super().__init__(config)
-        self.names = dict(names or {})
-
-    def name(self, address: str) -> str:
-        if address == self.exchange.vault.address:
-            return "the vault"
-        return self.names.get(address, address)
-
-    def apply(self, command, ts: int | None = None) -> list:
-        events = super().apply(command, ts)
-        if log.isEnabledFor(logging.INFO):
-            for event in events:
-                if type(event) is ev.WaterfallStep:
-                    self._log(event)
-        return events
-
-    def _log(self, step: ev.WaterfallStep) -> None:
-        line = describe(step_json(self, step), self.name)
-        if self.virtual:
-            line = f"[virtual {_virtual_time(step.ts)}] {line}"
-        log.info("%s", line)

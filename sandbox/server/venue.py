@@ -10,9 +10,13 @@ on `timeline`; in virtual time, `advance(ms)` runs it forward.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import pickle
+import time
 import weakref
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -30,6 +34,8 @@ from sandbox.server.config import ServerConfig
 from sandbox.server.history import History
 from sandbox.server.hub import Hub
 from sandbox.server.limits import RateLimits
+from sandbox.server.narration import describe, virtual_time
+from sandbox.server.narration import log as waterfall_log
 from sandbox.server.registry import Registry
 from sandbox.server.views import Views
 from sandbox.sim.makers import Liquidity
@@ -37,6 +43,7 @@ from sandbox.sim.oracle import Oracle, OtherVenues
 from sandbox.sim.timeline import Timeline
 
 AUDIT_KEPT = 100_000
+ADVANCE_PIECE_MS = 1_000  # advance_yielding: how much virtual time runs between checks
 BOOK_TRADES = frozenset(("match", "market"))  # trades against a resting order
 
 # What a snapshot holds: everything that changes as the venue runs. The connections (`hub`),
@@ -44,7 +51,7 @@ BOOK_TRADES = frozenset(("match", "market"))  # trades against a resting order
 # STATE refers to them but through the venue, which pickles as a reference to itself).
 STATE = (
     "exchange", "views", "history", "registry", "audit", "timeline", "clock", "oracle",
-    "liquidity", "_dirty_books", "_trades", "_dirty_users", "_marks_moved",
+    "liquidity", "flows", "_tick_handle", "_tick_due", "_flush_handle", "_dirty_books", "_trades", "_dirty_users", "_marks_moved",
 )  # fmt: skip
 
 
@@ -98,7 +105,15 @@ class Venue:
         self._last_bbo: dict[int, Any] = {}
         self._validate = config.validate_each_command
         self.invariant_failures: list[str] = []
-        self.timeline.every(config.tick_ms, self.tick)
+        # the core's clock: in real time a tick every tick_ms keeps it with the wall clock;
+        # in virtual time a tick comes only when the core has something due (funding, a
+        # premium sample, a scheduled cancel, a TWAP slice, an unfinished liquidation), so
+        # that a quiet virtual day costs what happens in it, not 345,600 ticks
+        self._tick_handle = None
+        self._tick_due: int | None = None
+        self._flush_handle = None  # virtual time: the next block's publication, when one is due
+        if not self.virtual:
+            self.timeline.every(config.tick_ms, self.tick)
         ex = self.exchange
         venues = config.other_venues
         self.oracle = Oracle(
@@ -108,8 +123,14 @@ class Venue:
         )  # fmt: skip
         self.timeline.every(config.oracle_ms, self._oracle_tick)
         self.liquidity = Liquidity()  # background market makers, when a sandbox adds them
-        if self.virtual:  # market data per block of virtual time
-            self.timeline.every(config.block_ms, self.flush)
+        self.flows: list = []  # background takers (sandbox.sim.flow), when a scenario has them
+        # who addresses are, for the log and the narration ("the vault", a bot's name)
+        self.names: dict[str, str] = {ex.vault.address: "the vault"}
+        # whoever wants every command's events as they happen (a run's recorder)
+        self.taps: list[Callable[[list], None]] = []
+        if self.virtual:  # market data per block of virtual time, when there is any
+            self.hub.on_subscribe = self._block_due
+            self._schedule_tick()
 
     # -- snapshots -------------------------------------------------------------------------
 
@@ -161,8 +182,52 @@ class Venue:
                 self.invariant_failures.append(f"after {command!r}: {broken}")
                 raise
         self._dispatch(events)
+        for tap in self.taps:
+            tap(events)
         self.hub.deliver()
+        if self.virtual:
+            self._schedule_tick()
+            if events:
+                self._block_due()
         return events
+
+    def _schedule_tick(self) -> None:
+        """Virtual time: a core tick when the core next has something due."""
+        ex = self.exchange
+        due = ex._next_timer
+        if ex._pending:  # a market liquidation the book could not finish: the next block
+            due = min(due, self.timeline.now + self.config.tick_ms)
+        if due != self._tick_due:
+            if self._tick_handle is not None:
+                self._tick_handle.cancel()
+            self._tick_due = due
+            self._tick_handle = self.timeline.at(due, self._timer_tick)
+
+    def _timer_tick(self) -> None:
+        self._tick_handle = self._tick_due = None
+        self.apply(cmd.Tick())
+
+    def _block_due(self) -> None:
+        """Virtual time: publish at the end of the current block (once, however much
+        changes in it)."""
+        if self._flush_handle is None:
+            block = self.config.block_ms
+            self._flush_handle = self.timeline.at(
+                (self.timeline.now // block + 1) * block, self._block
+            )
+
+    def _block(self) -> None:
+        self._flush_handle = None
+        self.flush()
+        if self._repush_due and self.hub.sessions:  # feeds pushed again at their cadence
+            due = min(self._repush_due.values())
+            block = self.config.block_ms
+            self._flush_handle = self.timeline.at(max(due, self.timeline.now + block),
+                                                  self._block)  # fmt: skip
+
+    def name(self, address: str) -> str:
+        """What the log and the narration call `address`: its name, or the address."""
+        return self.names.get(address, address)
 
     def _post_oracle(self, prices: dict[str, int], others: dict[str, int]) -> None:
         by_name = self.exchange.by_name
@@ -186,6 +251,31 @@ class Venue:
             raise ValueError("time never goes back")
         target = self.timeline.now + ms
         self.timeline.run_until(target)
+        if self.exchange.ts < target:
+            self.apply(cmd.Tick())
+        self.flush()
+        return target
+
+    async def advance_yielding(self, ms: int, slice_s: float = 0.02) -> int:
+        """`advance(ms)` in pieces of virtual time: whenever a run of pieces has taken
+        `slice_s` of the CPU, publish what changed and let the event loop serve requests and
+        sockets before going on, so that a long advance never blocks the server. A request
+        served in between sees the venue at the time the advance has reached."""
+        if not self.virtual:
+            raise ValueError("the clock only advances on request in virtual time")
+        if ms < 0:
+            raise ValueError("time never goes back")
+        timeline = self.timeline
+        target = timeline.now + ms
+        clock = time.perf_counter
+        began = clock()
+        while timeline.now < target:
+            timeline.run_until(min(target, timeline.now + ADVANCE_PIECE_MS))
+            if timeline.now < target and clock() - began >= slice_s:
+                self.flush()
+                await asyncio.sleep(0)
+                began = clock()
+                target = max(target, timeline.now)  # (a restore in between moves the clock)
         if self.exchange.ts < target:
             self.apply(cmd.Tick())
         self.flush()
@@ -273,6 +363,8 @@ class Venue:
                         self._dirty_books.add(asset)
             elif kind is ev.WaterfallStep:
                 self.audit.append(event)
+                if waterfall_log.isEnabledFor(logging.INFO):
+                    self._log_step(event)
                 hub.publish_lazy(
                     ("sandboxWaterfall",), "sandboxWaterfall",
                     lambda e=event: {"steps": [step_json(self, e)]},
@@ -291,6 +383,12 @@ class Venue:
                 hub.publish(("userEvents", user), "user", {"twapSliceFills": wire_slices})
                 hub.publish(("userTwapSliceFills", user), "userTwapSliceFills",
                             {"user": user, "twapSliceFills": wire_slices})  # fmt: skip
+
+    def _log_step(self, step: ev.WaterfallStep) -> None:
+        line = describe(step_json(self, step), self.name)
+        if self.virtual:
+            line = f"[virtual {virtual_time(step.ts)}] {line}"
+        waterfall_log.info("%s", line)
 
     def _ledger(self, event: ev.Ledger) -> None:
         kind = event.kind
@@ -366,6 +464,14 @@ class Venue:
         message encoded once for all of its subscribers, and the state the venue pushes
         again at its cadence, changed or not."""
         views, hub, ex = self.views, self.hub, self.exchange
+        if not hub.sessions:  # nobody to tell: what changed is news to no one
+            self._dirty_books.clear()
+            self._trades.clear()
+            self._dirty_users.clear()
+            self._books_held.clear()
+            self._marks_moved = False
+            self._last_mids, self._last_bbo = {}, {}
+            return
         books, self._dirty_books = self._dirty_books, set()
         trades, self._trades = self._trades, {}
         users, self._dirty_users = self._dirty_users, {}

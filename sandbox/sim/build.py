@@ -1,129 +1,134 @@
-"""The venue a scenario describes (`sandbox.sim.scenario`): `build(scenario)` sets up, in
-virtual time, the exchange's configuration, each market's oracle path, the market makers,
-funded accounts with their opening positions, the bots' funded wallets, and the timed
-events on the venue's timeline. The bots themselves connect over the network
-(`sandbox.sim.player`)."""
+"""The venue a scenario describes: `build(scenario)` sets up the exchange's configuration,
+each market's oracle path and basis, the market makers, the taker flow, funded accounts with
+their opening positions, the bots' funded wallets, and the timed events on the venue's
+timeline. It reads the decoded `Scenario` only (`sandbox.sim.scenario`), whose values are
+already checked and in the core's units. The bots themselves connect over the network
+(`sandbox.sim.player`).
+
+    venue = build(load("calm"))                                  # virtual time, from start
+    venue = build(load("calm"), server=ServerConfig(time="realtime", port=3001))
+"""
 
 from __future__ import annotations
-
-from pathlib import Path as FilePath
 
 import msgspec
 
 from sandbox.core import commands as cmd
 from sandbox.core import events as ev
-from sandbox.core.units import parse_usdc
+from sandbox.core.config import LIQUIDATOR_VAULT
 from sandbox.server.config import ServerConfig
 from sandbox.server.venue import Venue
-from sandbox.sim.makers import MarketMaker
-from sandbox.sim.oracle import Constant, RandomWalk, Replay, Scripted
-from sandbox.sim.scenario import (
-    EventSpec,
-    Market,
-    PositionSpec,
-    Scenario,
-    ScenarioError,
-    bot_names,
-    coin_size,
-    duration_ms,
-    exchange_config,
-    positive,
-    usdc_amount,
-    wallets,
-)  # fmt: skip
+from sandbox.sim.flow import TakerFlow, trader_address
+from sandbox.sim.makers import MarketMaker, maker_address
+from sandbox.sim.oracle import Basis, Constant, RandomWalk, Replay, Scripted
+from sandbox.sim.scenario import Event, Market, Position, Scenario, ScenarioError
+
+MILLION = 1_000_000
 
 
-def build(s: Scenario, *, seed: int | None = None, policy: str | None = None,
-          server: ServerConfig | None = None) -> Venue:  # fmt: skip
-    """A venue in virtual time with everything the scenario declares set up and scheduled.
-    `server` gives the rest of the server's configuration (host, port, ...)."""
-    seed = s.seed if seed is None else seed
-    base = server if server is not None else ServerConfig()
+def build(s: Scenario, *, server: ServerConfig | None = None) -> Venue:
+    """A venue with everything the scenario declares set up and scheduled. `server` gives
+    the rest of the server's configuration (host, port, time, ...); without one the venue
+    runs in virtual time from the scenario's start. In real time the scenario starts now."""
+    base = server if server is not None else ServerConfig(time="virtual")
     config = msgspec.structs.replace(
-        base, time="virtual", start_ms=s.start_ms, exchange=exchange_config(s, policy)
+        base, start_ms=s.start_ms, exchange=s.exchange, other_venues=s.other_venues
     )
     venue = Venue(config)
+    venue.names.update(names(s))
     now = venue.now()
-    here = FilePath(s.source).parent if s.source and not s.source.startswith("built-in") else None
-    for i, (coin, market) in enumerate(s.markets.items()):
-        venue.oracle.set_path(coin, _path(market, coin, seed * 1_000 + i, here), now)
+    for i, market in enumerate(s.markets):
+        venue.oracle.set_path(market.coin, _path(market, s.seed * 1_000 + i), now)
+        if market.basis_sd_bps or market.basis_bps:
+            basis = Basis(market.basis_bps, market.basis_sd_bps, market.basis_halflife_ms,
+                          seed=f"{s.seed}:basis:{market.coin}")  # fmt: skip
+            venue.oracle.set_basis(market.coin, basis, now)
     venue.oracle.tick(now)
 
-    makers = {}
+    makers: dict[str, MarketMaker] = {}
     for spec in s.makers:
         maker = MarketMaker(
-            venue, spec.name, tuple(spec.coins or s.markets), levels=spec.levels,
-            spread_bps=spec.spread_bps, step_bps=spec.step_bps,
-            level_usdc=usdc_amount(spec.level_usdc, "level_usdc") // 1_000_000,
-            requote_ms=duration_ms(spec.requote),
-            capital_usdc=usdc_amount(spec.capital, "capital") // 1_000_000,
+            venue, spec.name, spec.coins, levels=spec.levels, spread_bps=spec.spread_bps,
+            step_bps=spec.step_bps, level_usdc=spec.level_usdc // MILLION,
+            growth_pct=spec.growth_pct, requote_ms=spec.requote_ms,
+            requote_bps=spec.requote_bps, capital_usdc=spec.capital // MILLION,
         )  # fmt: skip
         maker.fund()
         makers[spec.name] = maker
         venue.liquidity.makers.append(maker)
 
-    addresses = wallets(s, seed)
+    addresses = s.wallets()
     for account in s.accounts:
         address = addresses[account.name]
-        usdc = usdc_amount(account.usdc, f"accounts {account.name}: usdc")
-        if usdc:
-            venue.apply(cmd.Deposit(address, usdc))
+        if account.usdc:
+            venue.apply(cmd.Deposit(address, account.usdc))
         for pos in account.positions:  # against the first market maker
-            _open(venue, makers[s.makers[0].name].address, address, pos, f"accounts {account.name}")
-    for spec in s.bots:
-        usdc = usdc_amount(spec.usdc, f"bots {spec.name}: usdc")
-        for name, _ in bot_names(spec):
-            if usdc:
-                venue.apply(cmd.Deposit(addresses[name], usdc))
+            _open(venue, makers[s.makers[0].name].address, address, pos,
+                  f"accounts {account.name}")  # fmt: skip
+    for bot in s.bots:
+        if bot.usdc:
+            venue.apply(cmd.Deposit(addresses[bot.name], bot.usdc))
     venue.liquidity.start()
+    for spec in s.flows:
+        flow = TakerFlow(
+            venue, spec.name, spec.coins, trades_per_minute=spec.trades_per_minute,
+            order_usdc=spec.order_usdc // MILLION, traders=spec.traders,
+            leverage=spec.leverage, usdc=spec.usdc // MILLION, seed=s.seed,
+        )  # fmt: skip
+        venue.flows.append(flow)
+        flow.start()
+    start = venue.now()
     for event in s.events:
-        venue.timeline.at(s.start_ms + duration_ms(event.at),
-                          _Event(venue, event, makers, addresses))  # fmt: skip
+        venue.timeline.at(start + event.at_ms, _Event(venue, event, makers, addresses))
     venue.flush()
     return venue
 
 
-def _path(market: Market, coin: str, seed: int, here: FilePath | None):
-    px = positive(market.price, f"markets.{coin}.price")
+def names(s: Scenario) -> dict[str, str]:
+    """Who each address of the scenario is: its accounts, bots, market makers, the flow's
+    traders and the vault."""
+    out = {LIQUIDATOR_VAULT: "the vault"}
+    for maker in s.makers:
+        out[maker_address(maker.name)] = maker.name
+    for flow in s.flows:
+        for i in range(1, flow.traders + 1):
+            out[trader_address(flow.name, i)] = f"{flow.name}-{i}"
+    out.update({address: name for name, address in s.wallets().items()})
+    return out
+
+
+def _path(market: Market, seed: int):
     if market.feed == "constant":
-        return Constant(px)
+        return Constant(market.price)
     if market.feed == "walk":
-        return RandomWalk(px, market.volatility, seed=seed)
+        return RandomWalk(market.price, market.volatility, seed=seed)
     if market.feed == "replay":
-        csv = FilePath(market.csv)
-        if not csv.is_absolute() and here is not None:
-            csv = here / csv
         try:
-            return Replay.from_csv(csv)
+            return Replay.from_csv(market.csv)
         except (OSError, ValueError) as exc:
-            raise ScenarioError(f"markets.{coin}.csv: {exc}") from None
+            raise ScenarioError(f"markets.{market.coin}.csv: {exc}") from None
     segments = []
-    for segment in market.path:
-        if not segment or segment[0] not in ("hold", "ramp", "gap"):
-            raise ScenarioError(f"markets.{coin}.path: segments are hold, ramp or gap: {segment}")
-        try:
-            if segment[0] == "hold":
-                segments.append(("hold", duration_ms(segment[1])))
-            elif segment[0] == "ramp":
-                segments.append(("ramp", duration_ms(segment[1]), float(segment[2])))
-            else:
-                segments.append(("gap", float(segment[1])))
-        except (IndexError, ValueError) as exc:
-            raise ScenarioError(f"markets.{coin}.path: {segment}: {exc}") from None
+    for seg in market.segments:
+        if seg.kind == "hold":
+            segments.append(("hold", seg.ms))
+        elif seg.kind == "ramp":
+            segments.append(("ramp", seg.ms, seg.px))
+        else:
+            segments.append(("gap", seg.px))
     try:
-        return Scripted(px, segments)
+        return Scripted(market.price, segments)
     except ValueError as exc:
-        raise ScenarioError(f"markets.{coin}.path: {exc}") from None
+        raise ScenarioError(f"markets.{market.coin}.path: {exc}") from None
 
 
-def _open(venue: Venue, counterparty: str, address: str, pos: PositionSpec, where: str) -> None:
+def _open(venue: Venue, counterparty: str, address: str, pos: Position, where: str) -> None:
     """Open `pos` for `address` at the oracle price, against `counterparty`."""
     ex = venue.exchange
     inst = ex.by_name[pos.coin]
-    size = coin_size(pos.coin, pos.size.lstrip("-"), f"{where}: {pos.coin} size")
-    if not size:
+    if not pos.size:
         return
-    is_buy = not pos.size.startswith("-")
+    is_buy = pos.size > 0
+    size = abs(pos.size)
     acct = ex.accounts.get(address)  # None without a deposit: refused below, as on the venue
     if pos.leverage is not None or not pos.cross:
         leverage = pos.leverage or (ex.leverage_of(acct, inst.asset) if acct is not None else 1)
@@ -138,7 +143,8 @@ def _open(venue: Venue, counterparty: str, address: str, pos: PositionSpec, wher
     status = result.statuses[0] if result.statuses else None
     if not isinstance(status, ev.Filled):
         text = getattr(status, "text", None) or result.error
-        raise ScenarioError(f"{where}: cannot open {pos.size} {pos.coin}: {text}")
+        shown = inst.units.fmt_sz(pos.size)
+        raise ScenarioError(f"{where}: cannot open {shown} {pos.coin}: {text}")
 
 
 def _ok(venue: Venue, command, where: str) -> None:
@@ -155,31 +161,30 @@ def _ok(venue: Venue, command, where: str) -> None:
 class _Event:
     """A scheduled event: a plain object (not a closure), so that snapshots can copy it."""
 
-    def __init__(self, venue: Venue, event: EventSpec, makers: dict, addresses: dict) -> None:
+    def __init__(self, venue: Venue, event: Event, makers: dict, addresses: dict) -> None:
         self.venue, self.event, self.makers, self.addresses = venue, event, makers, addresses
 
     def __call__(self) -> None:
         venue, event = self.venue, self.event
         ex = venue.exchange
         kind = event.do
-        makers = [self.makers[m] for m in event.makers] if event.makers else None
         if kind in ("pull_liquidity", "restore_liquidity"):
-            for maker in makers if makers is not None else venue.liquidity.makers:
+            chosen = [self.makers[m] for m in event.makers] or venue.liquidity.makers
+            for maker in chosen:
                 maker.pull() if kind == "pull_liquidity" else maker.restore()
         elif kind == "set_price":
-            venue.oracle.set_price(event.coin, float(event.px), venue.now())
+            venue.oracle.set_price(event.coin, event.px, venue.now())
         elif kind == "shock":
-            venue.oracle.shock(event.coin, event.pct, duration_ms(event.over), venue.now())
+            venue.oracle.shock(event.coin, event.pct, event.over_ms, venue.now())
         elif kind in ("pause", "resume"):
-            assets = tuple(ex.by_name[c].asset for c in event.coins or ())
+            assets = tuple(ex.by_name[c].asset for c in event.coins)
             venue.apply(cmd.SetHalted(kind == "pause", assets))
         elif kind == "liquidate":
             asset = ex.by_name[event.coin].asset if event.coin else None
             venue.apply(cmd.ForceLiquidation(self.addresses[event.account], asset, event.stage))
         elif kind == "adl":
             inst = ex.by_name[event.coin]
-            sz = coin_size(event.coin, event.sz, "sz") if event.sz else None
-            venue.apply(cmd.ForceAdl(self.addresses[event.account], inst.asset, sz))
+            venue.apply(cmd.ForceAdl(self.addresses[event.account], inst.asset, event.sz))
         elif kind == "deposit":
-            venue.apply(cmd.Deposit(self.addresses[event.account], parse_usdc(event.usdc or "0")))
+            venue.apply(cmd.Deposit(self.addresses[event.account], event.usdc or 0))
         # "note": nothing happens; the narration says it

@@ -1,20 +1,22 @@
-"""Background liquidity: in-process market makers quoting around the oracle, so that a fresh
+"""Background liquidity: in-process market makers quoting around the fair price, so that a
 sandbox has a live book. Scenarios and the control plane pull their quotes and restore them.
 
-A maker is an ordinary account (its address is derived from its name; funded at start):
-every `requote_ms` it replaces, per coin, its quotes when the oracle has moved or a quote
-has filled: `levels` bids and asks, the first `spread_bps` from the oracle, then every
-`step_bps`, each of about `level_usdc` notional: the quotes of the `market_maker` sample
-bot (`bots.samples.ladder`), driven in-process on the venue's timeline rather than over a
-socket, so that virtual time stays deterministic and the control plane can pull them. Its fills are real trades, its position is
-real risk: it can be liquidated or ADL'd like anyone.
+A maker is an ordinary account (its address is derived from its name; funded at start).
+Every `requote_ms` it looks at each of its coins and moves its quotes there when a quote
+has filled or the fair price (the oracle, moved by the perp's basis: `Oracle.basis`) has
+moved `requote_bps` or more since it quoted (0: any move): `levels` bids and asks on a grid
+of prices `step_bps` apart, the best `spread_bps` from the fair price, the first of about
+`level_usdc` of notional and each next `growth_pct` larger, as books deepen away from the
+mid. The grid is anchored, so a move of the price replaces only the quotes at its edges
+(a cancel and a new order a side per step of the grid) and the rest keep their place in
+the queue. Driven in-process on the venue's timeline rather than over a socket, so that
+virtual time stays deterministic and the control plane can pull them. Several makers with their own spreads and sizes make a
+book shaped like a real one. Their fills are real trades, their positions real risk: a
+maker can be liquidated or ADL'd like anyone.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from bots.samples import ladder
 from sandbox.core import commands as cmd
 from sandbox.core.units import USDC
 
@@ -27,11 +29,13 @@ def maker_address(name: str) -> str:
 
 class MarketMaker:
     def __init__(self, venue, name: str = "mm1", coins: tuple[str, ...] | None = None, *,
-                 levels: int = 5, spread_bps: int = 5, step_bps: int = 5,
-                 level_usdc: int = 50_000, requote_ms: int = 1_000,
-                 capital_usdc: int = 10_000_000) -> None:  # fmt: skip
-        if levels < 1 or spread_bps < 1 or step_bps < 1 or level_usdc <= 0 or requote_ms <= 0:
-            raise ValueError("a market maker needs levels, spread, step, size and period > 0")
+                 levels: int = 5, spread_bps: float = 5, step_bps: float = 5,
+                 level_usdc: int = 50_000, growth_pct: float = 0, requote_ms: int = 1_000,
+                 requote_bps: float = 0.0, capital_usdc: int = 10_000_000) -> None:  # fmt: skip
+        if (levels < 1 or spread_bps <= 0 or step_bps <= 0 or level_usdc <= 0
+                or requote_ms <= 0 or growth_pct < 0 or requote_bps < 0):  # fmt: skip
+            raise ValueError("a market maker needs levels, spread, step, size and period > 0, "
+                             "growth and requote threshold >= 0")  # fmt: skip
         self.venue = venue
         self.name = name
         self.address = maker_address(name)
@@ -40,9 +44,13 @@ class MarketMaker:
         for coin in self.coins:
             if coin not in ex.by_name:
                 raise ValueError(f"unknown coin {coin!r}")
-        self.levels, self.spread_bps, self.step_bps = levels, spread_bps, step_bps
+        self.levels = levels
+        self.spread_bps, self.step_bps = float(spread_bps), float(step_bps)
+        self.growth_pct = float(growth_pct)
         self.level_usdc, self.requote_ms, self.capital_usdc = level_usdc, requote_ms, capital_usdc
-        self.quoted: dict[int, tuple[int, int]] = {}  # asset -> (oracle, open orders) quoted
+        self.requote_bps = requote_bps
+        self.quoted: dict[int, tuple] = {}  # asset -> (center, what rested) when it quoted
+        self.grids: dict[int, tuple] = {}  # asset -> the grid it quotes on (see `_grid`)
         self.handle = None
         self.funded = False
 
@@ -62,6 +70,7 @@ class MarketMaker:
             return
         self.fund()
         self.quoted.clear()
+        self.grids.clear()
         self.requote()
         self.handle = self.venue.timeline.every(self.requote_ms, self.requote)
 
@@ -85,31 +94,110 @@ class MarketMaker:
         if cancels:
             self.venue.apply(cmd.Cancel(self.address, cancels))
 
-    def _resting(self, asset: int) -> int:
-        acct = self.venue.exchange.accounts.get(self.address)
-        return sum(1 for o in acct.orders.values() if o.asset == asset) if acct else 0
+    @staticmethod
+    def _resting(acct, asset: int) -> tuple[int, int]:
+        """What rests of the maker's quotes in `asset` (bought, sold): a fill changes it."""
+        totals = acct.order_totals.get(asset) if acct is not None else None
+        return (totals.buy_sz, totals.sell_sz) if totals is not None else (0, 0)
 
     def requote(self) -> None:
-        ex = self.venue.exchange
+        venue = self.venue
+        ex = venue.exchange
+        acct = ex.accounts.get(self.address)
+        basis = venue.oracle.basis
+        now = venue.now()
+        threshold = self.requote_bps / 10_000
         for coin in self.coins:
             inst = ex.by_name[coin]
             asset = inst.asset
             oracle = ex.oracles[asset]
             if not oracle:
                 continue
-            if self.quoted.get(asset) == (oracle, self._resting(asset)):
-                continue  # nothing moved, nothing filled
-            self._cancel_all(asset)
-            units = inst.units
-            center = Decimal(oracle) / units.px_one
-            quotes = ladder(center, inst.sz_decimals, levels=self.levels,
-                            spread_bps=self.spread_bps, step_bps=self.step_bps,
-                            level_usdc=Decimal(self.level_usdc))  # fmt: skip
-            specs = [cmd.OrderSpec(asset, is_buy, units.parse_px(format(px, "f")),
-                                   units.parse_sz(format(sz, "f"))) for is_buy, px, sz in quotes]  # fmt: skip
-            if specs:
-                self.venue.apply(cmd.PlaceOrders(self.address, tuple(specs)))
-            self.quoted[asset] = (oracle, self._resting(asset))
+            center = round(oracle * (1.0 + basis(coin, now)))  # the fair price, in ticks
+            resting = self._resting(acct, asset)
+            last = self.quoted.get(asset)
+            if last is not None and last[1] == resting and (
+                center == last[0] or abs(center - last[0]) < threshold * last[0]
+            ):
+                continue  # nothing filled, and the price has not moved enough
+            grid = self._grid(inst, center)
+            if last is not None and last[1] == resting and grid == self.grids.get(asset):
+                self.quoted[asset] = (center, resting)
+                continue  # the grid has not moved a step
+            self.grids[asset] = grid
+            self._quote(inst, grid, acct)
+            acct = ex.accounts.get(self.address)
+            self.quoted[asset] = (center, self._resting(acct, asset))
+
+    def _grid(self, inst, center: int) -> tuple[int, int, int]:
+        """(anchor, step, spread) in ticks of the grid the quotes of `inst` sit on for the
+        fair price `center`: the quotes are at anchor - spread - k step (bids) and anchor +
+        spread + k step (asks). Step and spread are set when the coin is first quoted (and
+        again when the price's scale changes); the anchor then moves by whole steps, to the
+        step nearest the fair price, so a move of the price changes only the quotes at the
+        edges, and the rest keep their place in the queue. A jump past the whole ladder
+        starts the grid again at the fair price."""
+        old = self.grids.get(inst.asset)
+        tick = _valid_step(inst.units, center)
+        if old is not None and old[3] == tick:
+            anchor, step, spread, _ = old
+            moved = round((center - anchor) / step)
+            if abs(moved) < self.levels:  # a move within the ladder: shift it whole steps
+                return (anchor + moved * step, step, spread, tick) if moved else old
+            # a jump past every quote: they all change anyway; the grid starts again here
+        step = max(1, round(center * self.step_bps / 10_000 / tick)) * tick
+        spread = max(1, round(center * self.spread_bps / 10_000 / tick)) * tick
+        return (round(center / tick) * tick, step, spread, tick)
+
+    def _quote(self, inst, grid: tuple, acct) -> None:
+        """Move the quotes of `inst` to `grid`: cancel what is no longer wanted (off the
+        grid's levels now, or filled to less than half its size) and place what is missing;
+        a quote already at a wanted level stays, as a real maker's would."""
+        asset = inst.asset
+        wanted = self._levels(inst, grid)
+        live: dict[tuple[bool, int], list] = {}
+        if acct is not None:
+            for oid, order in acct.orders.items():
+                if order.asset == asset:
+                    live.setdefault((order.is_buy, order.px), []).append((oid, order.sz))
+        cancels = []
+        for key, orders in live.items():
+            sz = wanted.get(key)
+            if sz is not None and len(orders) == 1 and 2 * orders[0][1] >= sz:
+                del wanted[key]  # already quoted there
+            else:
+                cancels.extend((asset, oid) for oid, _ in orders)
+        if cancels:
+            self.venue.apply(cmd.Cancel(self.address, tuple(cancels)))
+        if wanted:
+            specs = tuple(cmd.OrderSpec(asset, is_buy, px, sz)
+                          for (is_buy, px), sz in wanted.items())  # fmt: skip
+            self.venue.apply(cmd.PlaceOrders(self.address, specs))
+
+    def _levels(self, inst, grid: tuple) -> dict[tuple[bool, int], int]:
+        """{(is_buy, px): size} of the quotes wanted on `grid`, the nearest first."""
+        units = inst.units
+        anchor, step, spread, _ = grid
+        growth = 1 + self.growth_pct / 100
+        usdc = float(self.level_usdc) * USDC  # micro-USDC: price in ticks times lots
+        out: dict[tuple[bool, int], int] = {}
+        for k in range(self.levels):
+            size_usdc = usdc * growth**k
+            away = spread + k * step
+            for is_buy, px in ((True, anchor - away), (False, anchor + away)):
+                if px <= 0 or units.price_error(px) is not None:
+                    continue
+                sz = int(size_usdc / px)
+                if sz > 0:
+                    out[is_buy, px] = sz
+        return out
+
+
+def _valid_step(units, center: int) -> int:
+    """The step between valid prices near `center` (ticks): 5 significant figures, or
+    whole dollars."""
+    digits = len(str(center))
+    return min(10 ** (digits - 5), units.px_one) if digits > 5 else 1
 
 
 class Liquidity:

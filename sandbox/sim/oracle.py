@@ -12,7 +12,8 @@ takes its seed, and is asked in increasing time order). Paths:
 - `Replay(rows)`: timestamped prices (`Replay.from_csv(file)`), the first row at the start;
   a step function between rows, the last price after the end.
 
-The `Oracle` keeps, per coin, a path, a scale (`set_price` moves the whole path so that it
+The `Oracle` keeps, per coin, a path, a basis (`Basis`: where the perp trades against the
+oracle, which the market makers quote around), a scale (`set_price` moves the whole path so that it
 continues from a new level) and any shocks (a move by a percentage spread over a duration);
 every `oracle_ms` it posts the coins' prices in one `SetOracle`, and with them the other
 venues' perp mids (`OtherVenues`): the mark's third input, which the venue takes from
@@ -28,7 +29,6 @@ import random
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable
-from decimal import Decimal
 from pathlib import Path as FilePath
 
 DAY_MS = 86_400_000
@@ -172,6 +172,39 @@ class Shock:
         return 1.0 + self.pct / 100 * done
 
 
+class Basis:
+    """The perp's premium over the oracle, as a fraction: an Ornstein-Uhlenbeck process that
+    wanders `sd_bps` (its long-run standard deviation, in basis points) around `mean_bps`
+    and is pulled back with a half-life of `halflife_ms`; stepped every `step_ms`, seeded,
+    asked in increasing time order. The market makers quote around the oracle moved by it,
+    so the book's mid, the impact prices and with them the premium and funding move."""
+
+    def __init__(self, mean_bps: float = 0.0, sd_bps: float = 0.0,
+                 halflife_ms: int = 4 * 3_600_000, seed: int | str = 0,
+                 step_ms: int = 60_000) -> None:  # fmt: skip
+        if sd_bps < 0 or halflife_ms <= 0 or step_ms <= 0:
+            raise ValueError("a basis needs sd_bps >= 0, halflife_ms > 0 and step_ms > 0")
+        self.mean = mean_bps / 10_000
+        self.keep = 0.5 ** (step_ms / halflife_ms)  # what remains of a deviation each step
+        self.kick = sd_bps / 10_000 * math.sqrt(1 - self.keep * self.keep)
+        self.step_ms = step_ms
+        self.rng = random.Random(seed)
+        self.start_ms = 0
+        self.steps = 0
+        self.value = self.mean
+
+    def at(self, ts: int) -> float:
+        target = max(0, (ts - self.start_ms) // self.step_ms)
+        if self.kick:
+            mean, keep, kick, gauss = self.mean, self.keep, self.kick, self.rng.gauss
+            value = self.value
+            while self.steps < target:
+                value = mean + keep * (value - mean) + kick * gauss(0.0, 1.0)
+                self.steps += 1
+            self.value = value
+        return self.value
+
+
 class OtherVenues:
     """The other venues' perp mids, derived from the oracle's path: what the oracle was
     `lag_ms` ago, `basis_bps` away from it (perps trade at a basis to spot), with noise of
@@ -223,6 +256,18 @@ class Oracle:
         self.paths: dict[str, Path] = {}
         self.scale: dict[str, float] = {}
         self.shocks: dict[str, list[Shock]] = {}
+        self.bases: dict[str, Basis] = {}
+
+    def set_basis(self, coin: str, basis: Basis, now: int) -> None:
+        """Where the perp trades against the oracle (see `Basis`), from `now`."""
+        self._known(coin)
+        basis.start_ms = now
+        self.bases[coin] = basis
+
+    def basis(self, coin: str, now: int) -> float:
+        """The perp's premium over the oracle now, as a fraction (0 without a `Basis`)."""
+        basis = self.bases.get(coin)
+        return basis.at(now) if basis is not None else 0.0
 
     def set_path(self, coin: str, path: Path, now: int) -> None:
         self._known(coin)
@@ -258,7 +303,7 @@ class Oracle:
         return self.paths[coin].price(now) * self.scale[coin] * self._shock(coin, now)
 
     def _ticks(self, coin: str, px: float) -> int:
-        return max(1, round(Decimal(repr(px)) * self.ticks[coin]))
+        return max(1, round(px * self.ticks[coin]))
 
     def tick(self, now: int, only: str | None = None) -> dict[str, int]:
         """Post every coin's price (or `only` one's), changed or not, as the venue's

@@ -106,7 +106,7 @@ def test_the_same_scenario_and_seed_build_the_same_venue_and_another_seed_does_n
     a.advance(30_000)
     b.advance(30_000)
     assert a.exchange.state_hash() == b.exchange.state_hash()
-    c = build(parse(SMALL), seed=8)
+    c = build(parse(SMALL, seed=8))
     c.advance(30_000)
     assert c.exchange.state_hash() != a.exchange.state_hash()
 

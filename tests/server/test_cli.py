@@ -147,7 +147,7 @@ def test_help_lists_the_commands_and_the_serve_options(capsys):
         (["--price", "ETH=-3"], "argument --price: not a positive price: 'ETH=-3'"),
         (["--price", "ETH=inf"], "argument --price: not a positive price: 'ETH=inf'"),
         (["--price", "ETH"], "argument --price: takes COIN=PX, e.g. BTC=60000, not 'ETH'"),
-        (["--price", "DOGE=1"], "argument --price: no coin 'DOGE' (coins: BTC, ETH, SOL, kPEPE)"),
+        (["--price", "WOW=1"], "argument --price: no coin 'WOW' (coins: BTC, ETH, SOL, kPEPE, "),
         (["--demo-usdc", "lots"], "argument --demo-usdc: not an amount of USDC"),
         (["--demo-usdc", "-5"], "argument --demo-usdc: not an amount of USDC"),
         (["--volatility", "nan"], "argument --volatility: not a number of 0 or more: 'nan'"),
@@ -171,11 +171,19 @@ def test_a_bad_flag_value_is_refused_in_one_line(capsys, flags, expected):
 
 def test_bad_flags_are_refused_with_a_message():
     result = subprocess.run(
-        [sys.executable, "-m", "sandbox", "--port", "0", "--price", "DOGE=1"],
+        [sys.executable, "-m", "sandbox", "--port", "0", "--price", "WOW=1"],
         capture_output=True, text=True, timeout=30,
     )  # fmt: skip
     assert result.returncode != 0
-    assert "no coin 'DOGE'" in result.stderr
+    assert "no coin 'WOW'" in result.stderr
+    # a coin of the mainnet universe that the served scenario does not list
+    result = subprocess.run(
+        [sys.executable, "-m", "sandbox", "--port", "0", "--scenario", "cascade",
+         "--price", "DOGE=1"],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "--price DOGE: not among the scenario's markets (BTC)" in result.stderr
 
 
 def test_walkthrough_plays_the_core_session(capsys):
@@ -184,14 +192,19 @@ def test_walkthrough_plays_the_core_session(capsys):
     assert "60,000" in out and "backstop" in out.lower()
 
 
-def test_demo_runs_the_cascade_and_ends_with_the_summary():
+def test_demo_runs_the_cascade_and_ends_with_the_summary(tmp_path):
     done = subprocess.run([sys.executable, "-m", "sandbox", "demo", "--speed", "0"],
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)  # fmt: skip
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "stage 3 (hyperliquid)" in out and "noticed its ADL" in out
     assert re.search(r"stage 1, market\s+\d+", out) and "conservation: pools" in out
     assert "invariants: held, after every command (0 failures)" in out
+    (results,) = (tmp_path / "runs").iterdir()  # the results folder, named by the run
+    assert results.name.startswith("cascade-") and f"results: {results.relative_to(tmp_path)}" in out
+    assert {"fills.csv", "waterfall.csv", "summary.json", "accounts.json"} <= {
+        p.name for p in results.iterdir()
+    }
 
 
 def test_scenario_run_and_list(tmp_path):
@@ -211,7 +224,8 @@ def test_scenario_run_and_list(tmp_path):
         '[[events]]\nat = "10s"\ndo = "shock"\ncoin = "SOL"\npct = -30\n'
     )
     done = subprocess.run([sys.executable, "-m", "sandbox", "scenario", "run", str(mine),
-                           "--policy", "binance"], capture_output=True, text=True, timeout=60)  # fmt: skip
+                           "--policy", "binance", "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "ADL policy binance" in done.stdout and "SOL is shocked -30%" in done.stdout
     assert "w: was liquidated" in done.stdout

@@ -8,18 +8,20 @@ import logging
 from sandbox.core import commands as cmd
 from sandbox.core.config import ExchangeConfig
 from sandbox.server.config import ServerConfig
-from sandbox.server.narration import NarratedVenue, describe
+from sandbox.server.narration import describe
+from sandbox.server.venue import Venue
 from tests.server.conftest import PRICES, set_prices
 
 ALICE, BOB = "0x" + "a1" * 20, "0x" + "b2" * 20
 
 
-def venue_with_alice_long() -> NarratedVenue:
+def venue_with_alice_long() -> Venue:
     """Alice long 1 BTC from Bob at 60,000 on $20,000, in virtual time from 2027-01-15 08:00
     UTC: a backstop takeover hands the vault her margin, less the taker fee."""
     config = ServerConfig(port=0, time="virtual", start_ms=1_800_000_000_000,
                           exchange=ExchangeConfig(mark_rule="oracle"))  # fmt: skip
-    venue = NarratedVenue(config, {ALICE: "alice"})
+    venue = Venue(config)
+    venue.names[ALICE] = "alice"
     set_prices(venue, PRICES)
     btc = venue.exchange.by_name["BTC"]
     px, sz = btc.units.parse_px("60000"), btc.units.parse_sz("1")

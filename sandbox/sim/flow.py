@@ -1,0 +1,129 @@
+"""Background takers: a crowd of small traders whose market orders make the trades, the
+volume, the candles and the open interest of a live market.
+
+A `TakerFlow` is `traders` ordinary accounts (addresses derived from the flow's name),
+funded at start, each at `leverage` on every coin of the flow. Orders arrive at random
+(a Poisson process of `trades_per_minute` per coin, seeded): a trader picked at random sends
+an immediate-or-cancel order, as a market order does, on a coin picked at random, of about
+`order_usdc` (an exponential draw, at least the venue's minimum). A trader who holds the
+coin closes part of it half of the time and always once its position passes half of what
+its margin allows; otherwise it buys or sells with even odds. So open interest builds and
+decays around a level, and the flow's own positions are real risk: a crash liquidates the
+over-extended. Driven in-process on the venue's timeline, like the market makers, so that
+virtual time stays deterministic.
+"""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+
+from bots.bot import round_price, round_size
+from sandbox.core import commands as cmd
+from sandbox.core.units import USDC
+
+SLIPPAGE = Decimal("0.01")  # how far through the book a market order may go (1%)
+MIN_ORDER_USDC = 11  # above the venue's $10 minimum, after rounding the size down
+
+
+def trader_address(flow: str, i: int) -> str:
+    from protocol.signing import keccak
+
+    return "0x" + keccak(f"adl-sandbox taker flow {flow} {i}".encode())[12:].hex()
+
+
+class TakerFlow:
+    def __init__(self, venue, name: str = "flow", coins: tuple[str, ...] | None = None, *,
+                 trades_per_minute: float = 6.0, order_usdc: int = 2_000, traders: int = 20,
+                 leverage: int = 5, usdc: int = 50_000, seed: int | str = 0) -> None:  # fmt: skip
+        if trades_per_minute < 0 or order_usdc <= 0 or traders < 1 or leverage < 1 or usdc <= 0:
+            raise ValueError("a taker flow needs trades_per_minute >= 0, and order_usdc, "
+                             "traders, leverage and usdc > 0")  # fmt: skip
+        self.venue = venue
+        self.name = name
+        ex = venue.exchange
+        self.coins = tuple(coins) if coins is not None else tuple(ex.by_name)
+        for coin in self.coins:
+            if coin not in ex.by_name:
+                raise ValueError(f"unknown coin {coin!r}")
+        self.rate_per_ms = trades_per_minute * len(self.coins) / 60_000
+        self.order_usdc, self.leverage, self.usdc = order_usdc, leverage, usdc
+        self.addresses = tuple(trader_address(name, i) for i in range(1, traders + 1))
+        self.rng = random.Random(f"{seed}:flow:{name}")
+        self.handle = None
+        self.funded = False
+        self.sent = 0  # orders sent
+
+    @property
+    def active(self) -> bool:
+        return self.handle is not None
+
+    def fund(self) -> None:
+        """Deposit each trader's USDC and set its leverage on the flow's coins (once)."""
+        if self.funded:
+            return
+        venue, ex = self.venue, self.venue.exchange
+        for address in self.addresses:
+            venue.apply(cmd.Deposit(address, self.usdc * USDC))
+            for coin in self.coins:
+                inst = ex.by_name[coin]
+                leverage = min(self.leverage, inst.max_leverage)
+                venue.apply(cmd.UpdateLeverage(address, inst.asset, True, leverage))
+        self.funded = True
+
+    def start(self) -> None:
+        if self.active or not self.rate_per_ms:
+            return
+        self.fund()
+        self._schedule()
+
+    def stop(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+            self.handle = None
+
+    def _schedule(self) -> None:
+        wait = max(1, round(self.rng.expovariate(self.rate_per_ms)))
+        self.handle = self.venue.timeline.after(wait, self._arrive)
+
+    def _arrive(self) -> None:
+        self._schedule()
+        self.trade()
+
+    def trade(self) -> None:
+        """One trader's market order now."""
+        rng = self.rng
+        coin = self.coins[rng.randrange(len(self.coins))]
+        address = self.addresses[rng.randrange(len(self.addresses))]
+        usdc = max(MIN_ORDER_USDC, min(20 * self.order_usdc,
+                                       self.order_usdc * rng.expovariate(1.0)))  # fmt: skip
+        close_some = rng.random() < 0.5
+        side = rng.random() < 0.5
+        ex = self.venue.exchange
+        inst = ex.by_name[coin]
+        oracle = ex.oracles[inst.asset]
+        acct = ex.accounts.get(address)
+        if not oracle or acct is None:
+            return
+        units = inst.units
+        px_ref = Decimal(ex.marks[inst.asset] or oracle) / units.px_one
+        size = acct.position_size(inst.asset)
+        held = abs(size)
+        reduce = False
+        if size:
+            capacity = Decimal(acct.raw) / USDC * inst.max_leverage
+            extended = held * px_ref / units.sz_one > min(capacity, self.usdc * self.leverage) / 2
+            if close_some or extended:
+                side, reduce = size < 0, True  # buy back a short, sell a long
+        is_buy = side
+        px = round_price(px_ref * (1 + SLIPPAGE if is_buy else 1 - SLIPPAGE), inst.sz_decimals,
+                         up=is_buy)  # fmt: skip
+        sz = units.parse_sz(format(round_size(Decimal(usdc) / px, inst.sz_decimals), "f"))
+        if reduce:
+            sz = min(sz, held)
+        if sz <= 0:
+            return
+        spec = cmd.OrderSpec(inst.asset, is_buy, units.parse_px(format(px, "f")), sz,
+                             reduce_only=reduce, tif="Ioc")  # fmt: skip
+        self.sent += 1
+        self.venue.apply(cmd.PlaceOrders(address, (spec,)))
