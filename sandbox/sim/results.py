@@ -122,6 +122,7 @@ class Recorder:
         self.volume: dict[str, int] = {}  # coin -> notional traded, micro-USDC
         self.stages: dict[str, int] = {"market": 0, "backstop": 0, "adl": 0}
         self.started = venue.now()
+        self.sampled_at: int | None = None
         venue.taps.append(self.record)
 
     def name(self, address: str) -> str:
@@ -261,6 +262,9 @@ class Recorder:
         """A row per subject in equity.csv and per coin in market.csv, now."""
         ex, views, venue = self.ex, self.views, self.venue
         now = venue.now()
+        if now == self.sampled_at:
+            return  # (the end of a run that ended on a sample)
+        self.sampled_at = now
         stamp = iso(now)
         equity = self.writers["equity"]
         for address, name in self.subjects.items():
