@@ -13,7 +13,7 @@ from __future__ import annotations
 from sandbox.core import commands as cmd
 from sandbox.core import errors
 from sandbox.core import events as ev
-from sandbox.core.prices import hourly_funding_rate, impact_price, mark_price, premium
+from sandbox.core.prices import hourly_funding_rate, impact_ratio, mark_price, premium
 from sandbox.core.units import RATE_SCALE
 
 
@@ -123,7 +123,7 @@ class MarketMixin:
             book = self.books[asset]
             notional = inst.impact_notional
             sample = premium(
-                oracle, impact_price(book.bids, notional), impact_price(book.asks, notional)
+                oracle, impact_ratio(book.bids, notional), impact_ratio(book.asks, notional)
             )
             state = self._funding[asset]
             state.premium_sum += sample * due
@@ -135,7 +135,7 @@ class MarketMixin:
             return 0
         book = self.books[asset]
         notional = self.instruments[asset].impact_notional
-        return premium(oracle, impact_price(book.bids, notional), impact_price(book.asks, notional))
+        return premium(oracle, impact_ratio(book.bids, notional), impact_ratio(book.asks, notional))
 
     def predicted_funding_rate(self, asset: int) -> int:
         """The hourly rate the next funding would apply, given the samples so far."""

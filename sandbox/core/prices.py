@@ -151,28 +151,51 @@ def mark_price(
     return median(inputs)
 
 
-def impact_price(side: BookSide, notional: int) -> Fraction | None:
-    """Average price, in ticks, of trading `notional` micro-USDC against `side`."""
+def impact_ratio(side: BookSide, notional: int) -> tuple[int, int] | None:
+    """The average price, in ticks, of trading `notional` micro-USDC against `side`, as an
+    exact (numerator, denominator) of integers; None when the side is too thin."""
     remaining = notional
     size = 0
     for level in side.iter_levels():
         px = level.px
         level_ntl = px * level.total
-        if level_ntl >= remaining:  # notional / (size + remaining / px), one division
-            return Fraction(notional * px, size * px + remaining)
+        if level_ntl >= remaining:  # notional / (size + remaining / px)
+            return notional * px, size * px + remaining
         remaining -= level_ntl
         size += level.total
     return None
 
 
-def premium(oracle: int, impact_bid: Fraction | None, impact_ask: Fraction | None) -> int:
-    """The venue's premium in RATE_SCALE, rounded toward zero."""
-    diff = Fraction(0)
-    if impact_bid is not None and impact_bid > oracle:
-        diff += impact_bid - oracle
-    if impact_ask is not None and impact_ask < oracle:
-        diff -= oracle - impact_ask
-    return int(diff * RATE_SCALE / oracle)
+def impact_price(side: BookSide, notional: int) -> Fraction | None:
+    """`impact_ratio` as a Fraction."""
+    ratio = impact_ratio(side, notional)
+    return Fraction(*ratio) if ratio is not None else None
+
+
+Ratio = tuple[int, int] | Fraction
+
+
+def premium(oracle: int, impact_bid: Ratio | None, impact_ask: Ratio | None) -> int:
+    """The venue's premium in RATE_SCALE, rounded toward zero, from the impact prices as
+    `impact_ratio` (or `impact_price`) gives them: `(max(bid - oracle, 0) - max(oracle -
+    ask, 0)) / oracle`, in integers only (it is sampled for every asset every few seconds)."""
+    if isinstance(impact_bid, Fraction):
+        impact_bid = impact_bid.numerator, impact_bid.denominator
+    if isinstance(impact_ask, Fraction):
+        impact_ask = impact_ask.numerator, impact_ask.denominator
+    num, den = 0, 1  # the difference, as num / den
+    if impact_bid is not None:
+        b_num, b_den = impact_bid
+        if b_num > oracle * b_den:
+            num, den = b_num - oracle * b_den, b_den
+    if impact_ask is not None:
+        a_num, a_den = impact_ask
+        if a_num < oracle * a_den:
+            num, den = num * a_den - (oracle * a_den - a_num) * den, den * a_den
+    if not num:
+        return 0
+    scaled = abs(num) * RATE_SCALE // (den * oracle)  # toward zero
+    return scaled if num > 0 else -scaled
 
 
 def hourly_funding_rate(avg_premium: int, interest_8h: int, clamp_8h: int, cap_hourly: int) -> int:

@@ -44,6 +44,7 @@ from sandbox.sim.timeline import Timeline
 
 AUDIT_KEPT = 100_000
 ADVANCE_PIECE_MS = 1_000  # advance_yielding: how much virtual time runs between checks
+ADVANCE_PAUSE_S = 0.001  # and how long it lets the server serve after each slice of work
 BOOK_TRADES = frozenset(("match", "market"))  # trades against a resting order
 
 # What a snapshot holds: everything that changes as the venue runs. The connections (`hub`),
@@ -256,10 +257,10 @@ class Venue:
         self.flush()
         return target
 
-    async def advance_yielding(self, ms: int, slice_s: float = 0.02) -> int:
+    async def advance_yielding(self, ms: int, slice_s: float = 0.025) -> int:
         """`advance(ms)` in pieces of virtual time: whenever a run of pieces has taken
         `slice_s` of the CPU, publish what changed and let the event loop serve requests and
-        sockets before going on, so that a long advance never blocks the server. A request
+        sockets for a moment (`ADVANCE_PAUSE_S`) before going on, so that a long advance never blocks the server. A request
         served in between sees the venue at the time the advance has reached."""
         if not self.virtual:
             raise ValueError("the clock only advances on request in virtual time")
@@ -273,7 +274,9 @@ class Venue:
             timeline.run_until(min(target, timeline.now + ADVANCE_PIECE_MS))
             if timeline.now < target and clock() - began >= slice_s:
                 self.flush()
-                await asyncio.sleep(0)
+                # a moment (not just one turn of the loop) for requests and sockets: a
+                # request takes several turns to be read, answered and written
+                await asyncio.sleep(ADVANCE_PAUSE_S)
                 began = clock()
                 target = max(target, timeline.now)  # (a restore in between moves the clock)
         if self.exchange.ts < target:

@@ -16,13 +16,11 @@ virtual time stays deterministic.
 from __future__ import annotations
 
 import random
-from decimal import Decimal
 
-from bots.bot import round_price, round_size
 from sandbox.core import commands as cmd
 from sandbox.core.units import USDC
 
-SLIPPAGE = Decimal("0.01")  # how far through the book a market order may go (1%)
+SLIPPAGE_PCT = 1  # how far through the book a market order may go
 MIN_ORDER_USDC = 11  # above the venue's $10 minimum, after rounding the size down
 
 
@@ -98,32 +96,32 @@ class TakerFlow:
         usdc = max(MIN_ORDER_USDC, min(20 * self.order_usdc,
                                        self.order_usdc * rng.expovariate(1.0)))  # fmt: skip
         close_some = rng.random() < 0.5
-        side = rng.random() < 0.5
+        is_buy = rng.random() < 0.5
         ex = self.venue.exchange
         inst = ex.by_name[coin]
-        oracle = ex.oracles[inst.asset]
+        asset = inst.asset
+        oracle = ex.oracles[asset]
         acct = ex.accounts.get(address)
         if not oracle or acct is None:
             return
         units = inst.units
-        px_ref = Decimal(ex.marks[inst.asset] or oracle) / units.px_one
-        size = acct.position_size(inst.asset)
-        held = abs(size)
+        ref = ex.marks[asset] or oracle  # ticks
+        size = acct.position_size(asset)
         reduce = False
         if size:
-            capacity = Decimal(acct.raw) / USDC * inst.max_leverage
-            extended = held * px_ref / units.sz_one > min(capacity, self.usdc * self.leverage) / 2
-            if close_some or extended:
-                side, reduce = size < 0, True  # buy back a short, sell a long
-        is_buy = side
-        px = round_price(px_ref * (1 + SLIPPAGE if is_buy else 1 - SLIPPAGE), inst.sz_decimals,
-                         up=is_buy)  # fmt: skip
-        sz = units.parse_sz(format(round_size(Decimal(usdc) / px, inst.sz_decimals), "f"))
+            # ticks times lots is micro-USDC: the position's notional, against half of what
+            # the trader's margin allows
+            capacity = min(acct.raw * inst.max_leverage, self.usdc * USDC * self.leverage)
+            if close_some or 2 * abs(size) * ref > capacity:
+                is_buy, reduce = size < 0, True  # buy back a short, sell a long
+        # a market order: an IOC SLIPPAGE past the price, at a valid price
+        px = units.round_px(ref * (100 + SLIPPAGE_PCT if is_buy else 100 - SLIPPAGE_PCT), 100,
+                            up=is_buy)  # fmt: skip
+        sz = int(usdc * USDC) // px  # lots: micro-USDC over ticks
         if reduce:
-            sz = min(sz, held)
+            sz = min(sz, abs(size))
         if sz <= 0:
             return
-        spec = cmd.OrderSpec(inst.asset, is_buy, units.parse_px(format(px, "f")), sz,
-                             reduce_only=reduce, tif="Ioc")  # fmt: skip
+        spec = cmd.OrderSpec(asset, is_buy, px, sz, reduce_only=reduce, tif="Ioc")
         self.sent += 1
         self.venue.apply(cmd.PlaceOrders(address, (spec,)))

@@ -18,6 +18,7 @@ maker can be liquidated or ADL'd like anyone.
 from __future__ import annotations
 
 from sandbox.core import commands as cmd
+from sandbox.core import events as ev
 from sandbox.core.units import USDC
 
 
@@ -51,6 +52,7 @@ class MarketMaker:
         self.requote_bps = requote_bps
         self.quoted: dict[int, tuple] = {}  # asset -> (center, what rested) when it quoted
         self.grids: dict[int, tuple] = {}  # asset -> the grid it quotes on (see `_grid`)
+        self.live: dict[int, dict[tuple[bool, int], int]] = {}  # asset -> level -> oid
         self.handle = None
         self.funded = False
 
@@ -71,6 +73,7 @@ class MarketMaker:
         self.fund()
         self.quoted.clear()
         self.grids.clear()
+        self.live.clear()
         self.requote()
         self.handle = self.venue.timeline.every(self.requote_ms, self.requote)
 
@@ -81,6 +84,7 @@ class MarketMaker:
             self.handle = None
         self._cancel_all()
         self.quoted.clear()
+        self.live.clear()
 
     restore = start
 
@@ -101,12 +105,15 @@ class MarketMaker:
         return (totals.buy_sz, totals.sell_sz) if totals is not None else (0, 0)
 
     def requote(self) -> None:
+        """Look at every coin; move the quotes of those whose price moved a step of the grid
+        or whose quotes filled: one cancel and one batch of new orders for all of them."""
         venue = self.venue
         ex = venue.exchange
         acct = ex.accounts.get(self.address)
         basis = venue.oracle.basis
         now = venue.now()
         threshold = self.requote_bps / 10_000
+        moving = []
         for coin in self.coins:
             inst = ex.by_name[coin]
             asset = inst.asset
@@ -125,9 +132,13 @@ class MarketMaker:
                 self.quoted[asset] = (center, resting)
                 continue  # the grid has not moved a step
             self.grids[asset] = grid
-            self._quote(inst, grid, acct)
-            acct = ex.accounts.get(self.address)
-            self.quoted[asset] = (center, self._resting(acct, asset))
+            moving.append((inst, center))
+        if not moving:
+            return
+        self._quote([(inst, self.grids[inst.asset]) for inst, _ in moving], acct)
+        acct = ex.accounts.get(self.address)
+        for inst, center in moving:
+            self.quoted[inst.asset] = (center, self._resting(acct, inst.asset))
 
     def _grid(self, inst, center: int) -> tuple[int, int, int]:
         """(anchor, step, spread) in ticks of the grid the quotes of `inst` sit on for the
@@ -149,30 +160,45 @@ class MarketMaker:
         spread = max(1, round(center * self.spread_bps / 10_000 / tick)) * tick
         return (round(center / tick) * tick, step, spread, tick)
 
-    def _quote(self, inst, grid: tuple, acct) -> None:
-        """Move the quotes of `inst` to `grid`: cancel what is no longer wanted (off the
-        grid's levels now, or filled to less than half its size) and place what is missing;
-        a quote already at a wanted level stays, as a real maker's would."""
-        asset = inst.asset
-        wanted = self._levels(inst, grid)
-        live: dict[tuple[bool, int], list] = {}
-        if acct is not None:
-            for oid, order in acct.orders.items():
-                if order.asset == asset:
-                    live.setdefault((order.is_buy, order.px), []).append((oid, order.sz))
+    def _quote(self, grids: list[tuple], acct) -> None:
+        """Move the quotes of each (instrument, grid): cancel what is no longer wanted (off
+        the grid's levels now, or filled to less than half its size) and place what is
+        missing, in one cancel and one batch; a quote already at a wanted level stays, as a
+        real maker's would. The maker keeps its own quotes by level (`live`), so this costs
+        the ladders' size, not the number of orders it has across coins."""
+        orders = acct.orders if acct is not None else {}
         cancels = []
-        for key, orders in live.items():
-            sz = wanted.get(key)
-            if sz is not None and len(orders) == 1 and 2 * orders[0][1] >= sz:
-                del wanted[key]  # already quoted there
-            else:
-                cancels.extend((asset, oid) for oid, _ in orders)
+        keys: list[tuple[int, tuple[bool, int]]] = []
+        specs = []
+        for inst, grid in grids:
+            asset = inst.asset
+            wanted = self._levels(inst, grid)
+            live = self.live.setdefault(asset, {})
+            for key, oid in list(live.items()):
+                order = orders.get(oid)
+                if order is None:  # filled, or cancelled by the venue
+                    del live[key]
+                    continue
+                sz = wanted.get(key)
+                if sz is not None and 2 * order.sz >= sz:
+                    del wanted[key]  # already quoted there
+                else:
+                    cancels.append((asset, oid))
+                    del live[key]
+            for (is_buy, px), sz in wanted.items():
+                keys.append((asset, (is_buy, px)))
+                specs.append(cmd.OrderSpec(asset, is_buy, px, sz))
+        venue = self.venue
         if cancels:
-            self.venue.apply(cmd.Cancel(self.address, tuple(cancels)))
-        if wanted:
-            specs = tuple(cmd.OrderSpec(asset, is_buy, px, sz)
-                          for (is_buy, px), sz in wanted.items())  # fmt: skip
-            self.venue.apply(cmd.PlaceOrders(self.address, specs))
+            venue.apply(cmd.Cancel(self.address, tuple(cancels)))
+        if specs:
+            for event in venue.apply(cmd.PlaceOrders(self.address, tuple(specs))):
+                if type(event) is ev.ActionResult:
+                    live = self.live
+                    for (asset, key), status in zip(keys, event.statuses, strict=False):
+                        if type(status) is ev.Resting:
+                            live[asset][key] = status.oid
+                    break
 
     def _levels(self, inst, grid: tuple) -> dict[tuple[bool, int], int]:
         """{(is_buy, px): size} of the quotes wanted on `grid`, the nearest first."""

@@ -1,8 +1,14 @@
 """Funding: premium samples, the hourly rate, zero-sum payments at the oracle price."""
 
+from fractions import Fraction
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from sandbox.core import commands as cmd
 from sandbox.core import events as ev
 from sandbox.core.prices import hourly_funding_rate, impact_price, premium
+from sandbox.core.units import RATE_SCALE
 from tests.core.scene import ALICE, BOB, CAROL, Scene, usd
 
 HOUR = 3_600_000
@@ -97,3 +103,23 @@ def test_predicted_rate_from_the_samples_so_far():
     assert s.ex.predicted_funding_rate(2) == 118_750
     # an asset with no oracle yet pays the interest rate alone
     assert s.ex.predicted_funding_rate(0) == 1_250
+
+
+@given(
+    oracle=st.integers(1, 10**9),
+    bid=st.one_of(st.none(), st.tuples(st.integers(1, 10**15), st.integers(1, 10**9))),
+    ask=st.one_of(st.none(), st.tuples(st.integers(1, 10**15), st.integers(1, 10**9))),
+)
+def test_the_integer_premium_is_the_venues_formula_in_fractions(oracle, bid, ask):
+    """`premium` works in integers; it is exactly the formula written with fractions,
+    rounded toward zero, whichever impact prices exist and wherever they sit."""
+    b = Fraction(*bid) if bid is not None else None
+    a = Fraction(*ask) if ask is not None else None
+    diff = Fraction(0)
+    if b is not None and b > oracle:
+        diff += b - oracle
+    if a is not None and a < oracle:
+        diff -= oracle - a
+    expected = int(diff * RATE_SCALE / oracle)  # int() rounds toward zero
+    assert premium(oracle, bid, ask) == expected
+    assert premium(oracle, b, a) == expected  # the same from Fractions
