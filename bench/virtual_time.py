@@ -166,7 +166,7 @@ the cost of an hour does not grow with the run's age.
 A one-hour advance over `POST /sandbox/clock/advance` on the default market took
 {advance:.1f} s; meanwhile another client's `/info` `allMids` requests were answered
 {len(waits)} times, median {p50:.1f} ms, slowest {worst:.1f} ms (the advance yields to the
-server every 20 ms of work).
+server for a millisecond after every 25 ms of work).
 
 Targets: 10,000x with the default market and no bots (a day in under 8.64 s); 1,000x with
 a few bots on sockets.

@@ -114,24 +114,29 @@ class MarketMaker:
         now = venue.now()
         threshold = self.requote_bps / 10_000
         moving = []
+        grids, quoted, by_name, oracles = self.grids, self.quoted, ex.by_name, ex.oracles
+        totals = acct.order_totals if acct is not None else {}
         for coin in self.coins:
-            inst = ex.by_name[coin]
+            inst = by_name[coin]
             asset = inst.asset
-            oracle = ex.oracles[asset]
+            oracle = oracles[asset]
             if not oracle:
                 continue
             center = round(oracle * (1.0 + basis(coin, now)))  # the fair price, in ticks
-            resting = self._resting(acct, asset)
-            last = self.quoted.get(asset)
-            if last is not None and last[1] == resting and (
-                center == last[0] or abs(center - last[0]) < threshold * last[0]
-            ):
-                continue  # nothing filled, and the price has not moved enough
+            t = totals.get(asset)
+            resting = (t.buy_sz, t.sell_sz) if t is not None else (0, 0)
+            last = quoted.get(asset)
+            if last is not None and last[1] == resting:
+                grid = grids.get(asset)
+                if grid is not None and abs(center - grid[0]) * 2 < grid[1]:
+                    continue  # nothing filled, and the grid's nearest step is where it was
+                if center == last[0] or abs(center - last[0]) < threshold * last[0]:
+                    continue  # nothing filled, and the price has not moved enough
             grid = self._grid(inst, center)
-            if last is not None and last[1] == resting and grid == self.grids.get(asset):
-                self.quoted[asset] = (center, resting)
+            if last is not None and last[1] == resting and grid == grids.get(asset):
+                quoted[asset] = (center, resting)
                 continue  # the grid has not moved a step
-            self.grids[asset] = grid
+            grids[asset] = grid
             moving.append((inst, center))
         if not moving:
             return
@@ -207,11 +212,15 @@ class MarketMaker:
         growth = 1 + self.growth_pct / 100
         usdc = float(self.level_usdc) * USDC  # micro-USDC: price in ticks times lots
         out: dict[tuple[bool, int], int] = {}
+        reach = spread + (self.levels - 1) * step
+        # every price of the ladder is a multiple of the valid step at the anchor's scale;
+        # only a ladder that reaches across a power of ten needs each price checked
+        uniform = anchor - reach > 0 and len(str(anchor - reach)) == len(str(anchor + reach))
         for k in range(self.levels):
             size_usdc = usdc * growth**k
             away = spread + k * step
             for is_buy, px in ((True, anchor - away), (False, anchor + away)):
-                if px <= 0 or units.price_error(px) is not None:
+                if not uniform and (px <= 0 or units.price_error(px) is not None):
                     continue
                 sz = int(size_usdc / px)
                 if sz > 0:
