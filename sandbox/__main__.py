@@ -215,6 +215,11 @@ def _play_options(parser: argparse.ArgumentParser, speed: float | None = 0) -> N
         "--everyone", action="store_true",
         help="record the market makers' and the taker flow's fills and orders too",
     )  # fmt: skip
+    parser.add_argument(
+        "--validate", action=argparse.BooleanOptionalAction, default=None,
+        help="check every invariant after every command (default: in runs of an hour or "
+        "less; the end of a run is always checked)",
+    )  # fmt: skip
 
 
 def _play(args: argparse.Namespace, name: str) -> None:
@@ -231,7 +236,8 @@ def _play(args: argparse.Namespace, name: str) -> None:
     try:
         report = asyncio.run(
             run(name, policy=args.policy, seed=args.seed, port=args.port, speed=args.speed,
-                results=out, duration_ms=args.duration, everyone=args.everyone)
+                results=out, duration_ms=args.duration, everyone=args.everyone,
+                validate=args.validate)
         )
     except ScenarioError as exc:
         sys.exit(f"scenario: {exc}")

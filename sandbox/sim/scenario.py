@@ -10,6 +10,10 @@ the file's text again.
 The format (every table and field is checked; an unknown one is an error with where):
 
     name = "cascade"
+    base = "calm"               # optional: start from another scenario (a built-in name, or
+                                # a file beside this one): its markets, makers, flow and the
+                                # rest, with this file's tables merged in and its makers,
+                                # flow, accounts, bots and events added
     description = "..."
     seed = 1010                 # seeds the random walks, the other venues' noise, the flow
                                 # of background takers and the wallets
@@ -93,7 +97,7 @@ from sandbox.core.instruments import UNIVERSES
 from sandbox.core.units import parse_usdc
 from sandbox.server.config import OtherVenuesConfig
 
-BUILT_IN = ("calm", "cascade")
+BUILT_IN = ("calm", "cascade", "crash")
 EVENTS = (
     "pull_liquidity", "restore_liquidity", "set_price", "shock", "pause", "resume",
     "liquidate", "adl", "deposit", "note",
@@ -318,7 +322,7 @@ class Event(msgspec.Struct, frozen=True):
         if kind == "set_price":
             return f"the {self.coin} oracle is set to {self.px:g}"
         if kind == "shock":
-            over = f" over {self.over_ms / 1000:g}s" if self.over_ms else ""
+            over = f" over {_span(self.over_ms)}" if self.over_ms else ""
             return f"{self.coin} is shocked {self.pct:+g}%{over}"
         if kind in ("pause", "resume"):
             where = f" in {', '.join(self.coins)}" if self.coins else ""
@@ -372,6 +376,14 @@ class Scenario(msgspec.Struct, frozen=True):
         return next(m for m in self.markets if m.coin == coin)
 
 
+def _span(ms: int) -> str:
+    """A short length of time in words: 10 min, 90 s, 1.5 h."""
+    for unit, size in (("h", 3_600_000), ("min", 60_000), ("s", 1_000)):
+        if ms >= size and (ms % size == 0 or unit == "s"):
+            return f"{ms / size:g} {unit}"
+    return f"{ms} ms"
+
+
 def wallet_key(seed: int, name: str) -> bytes:
     """The private key of a scenario's account or bot: fixed by the seed and the name."""
     return signing.keccak(f"adl-sandbox scenario {seed} {name}".encode())
@@ -411,15 +423,52 @@ def load(name_or_path: str, *, seed: int | None = None, policy: str | None = Non
 
 def parse(text: str, source: str = "<string>", *, seed: int | None = None,
           policy: str | None = None) -> Scenario:  # fmt: skip
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{source}: {exc}") from None
+    data = _read(text, source)
     try:
         raw = msgspec.convert(data, _File)
     except msgspec.ValidationError as exc:
         raise ScenarioError(f"{source}: {exc}") from None
     return _Decoder(raw, source).scenario().with_overrides(seed=seed, policy=policy)
+
+
+# the lists a scenario adds to its base's; every other key replaces the base's
+_ADDED = ("makers", "flow", "accounts", "bots", "events")
+
+
+def _read(text: str, source: str, depth: int = 0) -> dict:
+    """The file's tables, with those of its `base` (a built-in name or a path relative to
+    the file) beneath them: its tables are merged into the base's key by key (a market it
+    names replaces the base's market of that coin), its makers, flow, accounts, bots and
+    events are added to the base's, and anything else it says replaces the base's."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{source}: {exc}") from None
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    if not isinstance(base, str) or depth >= 4:
+        raise ScenarioError(f"{source}: base: a built-in name or a file (at most 4 deep)")
+    if base in BUILT_IN:
+        files = resources.files("sandbox.sim.scenarios")
+        base_text, base_source = files.joinpath(f"{base}.toml").read_text(), f"built-in {base}"
+    else:
+        path = FilePath(base)
+        if not path.is_absolute() and not source.startswith(("built-in", "<")):
+            path = FilePath(source).parent / path
+        if not path.is_file():
+            raise ScenarioError(f"{source}: base: no scenario {base!r}: not a file, nor one "
+                                f"of {', '.join(BUILT_IN)}")  # fmt: skip
+        base_text, base_source = path.read_text(), str(path.resolve())
+    merged = _read(base_text, base_source, depth + 1)
+    for key, value in data.items():
+        if key in _ADDED and isinstance(value, list) and isinstance(merged.get(key), list):
+            merged[key] = merged[key] + value
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
 
 
 class _Decoder:

@@ -170,3 +170,37 @@ def test_a_snapshot_taken_mid_scenario_replays_the_same_future():
     assert venue.liquidity.active and not venue.exchange.halted
     venue.advance(20_000)
     assert venue.exchange.state_hash() == after
+
+
+def test_a_scenario_builds_on_a_base(tmp_path):
+    """`base`: the base's markets, makers and flow, this file's tables merged in, its bots
+    and events added, its scalars replacing the base's."""
+    (tmp_path / "mine.toml").write_text(
+        'name = "mine"\nbase = "calm"\nduration = "2h"\n'
+        '[markets.BTC]\nprice = "50000"\nfeed = "constant"\n'
+        '[exchange]\nadl_policy = "pro_rata"\n'
+        '[[bots]]\nname = "me"\ncmd = "python mybot.py"\nusdc = "1000"\n'
+        '[[events]]\nat = "1h"\ndo = "shock"\ncoin = "ETH"\npct = -5\nover = "10m"\n'
+    )
+    calm, mine = load("calm"), load(str(tmp_path / "mine.toml"))
+    assert (mine.name, mine.duration_ms, mine.start_ms) == ("mine", 7_200_000, calm.start_ms)
+    assert [m.coin for m in mine.markets] == [m.coin for m in calm.markets]  # all 22, in order
+    btc = mine.market("BTC")
+    assert (btc.price, btc.feed, btc.basis_sd_bps) == (50_000.0, "constant", 0.0)  # replaced
+    assert mine.market("ETH") == calm.market("ETH")
+    assert mine.makers == calm.makers and mine.flows == calm.flows
+    assert mine.exchange.adl_policy == "pro_rata"
+    assert mine.exchange.instruments == calm.exchange.instruments  # the base's universe
+    assert [b.name for b in mine.bots] == ["me"] and mine.bots[0].cmd == ("python", "mybot.py")
+    assert [e.describe() for e in mine.events] == ["ETH is shocked -5% over 10 min"]
+    crash = load("crash")  # a built-in on a built-in: calm's market, its own bots and events
+    assert crash.makers == calm.makers and len(crash.bots) == 11 and crash.events
+
+
+def test_a_base_that_is_not_there_is_refused(tmp_path):
+    (tmp_path / "a.toml").write_text('name = "a"\nbase = "nowhere.toml"\n[markets.BTC]\nprice = "1"\n')
+    with pytest.raises(ScenarioError, match=r"base: no scenario 'nowhere\.toml'"):
+        load(str(tmp_path / "a.toml"))
+    (tmp_path / "b.toml").write_text('name = "b"\nbase = "b.toml"\n')  # itself, forever
+    with pytest.raises(ScenarioError, match="at most 4 deep"):
+        load(str(tmp_path / "b.toml"))
