@@ -369,7 +369,9 @@ def served_scenario(args: argparse.Namespace):
         markets[coin] = market
     exchange = s.exchange
     if args.mark is not None:
-        exchange = replace(exchange, mark_rule=args.mark)
+        from sandbox.testing import MARK_RULES
+
+        exchange = replace(exchange, mark_rule=MARK_RULES[args.mark])
     if args.no_schedule_cancel_gate:
         exchange = replace(exchange, schedule_cancel_min_volume=0)
     return replace(s, markets=tuple(markets.values()), exchange=exchange,
@@ -448,7 +450,8 @@ def _banner(url: str, token: str, wallets: list[tuple[str, bytes]], args, scenar
         + (" (quotes pulled: --no-makers)" if args.no_makers else "")
         + (f"; taker flow {sum(f.trades_per_minute * len(f.coins) for f in scenario.flows):g} "
            "trades a minute" if scenario.flows else "; no taker flow"),
-        f"time: {args.time}; mark: {venue.exchange.config.mark_rule}; "
+        f"time: {args.time}; mark: "
+        f"{'the oracle' if venue.exchange.config.mark_rule == 'oracle' else 'the venue rule'}; "
         f"ADL policy: {venue.exchange.config.adl_policy}",
         "rate limits: "
         + ("off (--no-rate-limits)" if args.no_rate_limits else "the venue's (1200 weight a "

@@ -81,6 +81,8 @@ class ExchangeConfig(msgspec.Struct, frozen=True, kw_only=True):
     def __post_init__(self) -> None:
         if self.adl_policy not in ADL_POLICIES:
             raise ValueError(f"adl_policy must be one of {', '.join(ADL_POLICIES)}")
+        if self.mark_rule not in ("hyperliquid", "oracle"):
+            raise ValueError('mark_rule must be "hyperliquid" or "oracle"')
         if self.adl_price not in ("policy", "previous_mark", "bankruptcy"):
             raise ValueError('adl_price must be "policy", "previous_mark" or "bankruptcy"')
         if self.hyperliquid_short_index not in ("mirrored", "literal"):

@@ -229,3 +229,17 @@ def test_scenario_run_and_list(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "ADL policy binance" in done.stdout and "SOL is shocked -30%" in done.stdout
     assert "w: was liquidated" in done.stdout
+
+
+def test_the_mark_flag_sets_the_rule_it_names():
+    """`--mark venue` is the venue's median rule and `--mark oracle` the oracle, in the
+    exchange the served scenario builds (a rule the core does not know is refused)."""
+    from sandbox.__main__ import served_scenario
+
+    for flag, rule in (("venue", "hyperliquid"), ("oracle", "oracle")):
+        args = _parser().parse_args(["serve", "--mark", flag])
+        assert served_scenario(args).exchange.mark_rule == rule
+    with pytest.raises(ValueError, match="mark_rule must be"):
+        from sandbox.core.config import ExchangeConfig
+
+        ExchangeConfig(mark_rule="venue")
