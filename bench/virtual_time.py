@@ -52,18 +52,54 @@ name = "mm1"
 """
 
 
-def day(scenario, hours: int) -> tuple[float, list[float]]:
-    """Seconds of wall time for `hours` of virtual time, and each hour's."""
+PARTS = {  # what runs on the timeline, by the function it runs
+    "_oracle_tick": "oracle posts: prices, other venues' mids, marks, triggers, risk",
+    "requote": "market makers moving their quotes",
+    "_arrive": "taker flow: orders and their trades",
+    "_timer_tick": "core timers: premium samples, funding",
+    "_block": "market data publication",
+}
+
+
+def day(scenario, hours: int) -> tuple[float, list[float], dict[str, float]]:
+    """Seconds of wall time for `hours` of virtual time, each hour's, and where they went
+    (seconds by part of the market)."""
     venue = build(scenario)
+    parts: dict[str, float] = dict.fromkeys(PARTS.values(), 0.0)
+    clock = time.perf_counter
+
+    def timed(fn):
+        part = PARTS.get(getattr(fn, "__name__", ""))
+        if part is None or getattr(fn, "timed", False):
+            return fn
+
+        def run():
+            start = clock()
+            fn()
+            parts[part] += clock() - start
+
+        run.__name__ = fn.__name__
+        run.timed = True
+        return run
+
+    push = venue.timeline._push
+
+    def push_timed(ts, handle):
+        handle.fn = timed(handle.fn)
+        return push(ts, handle)
+
+    for _, _, handle in venue.timeline._heap:
+        handle.fn = timed(handle.fn)
+    venue.timeline._push = push_timed
     per_hour = []
-    began = time.perf_counter()
+    began = clock()
     for _ in range(hours):
-        start = time.perf_counter()
+        start = clock()
         venue.advance(HOUR_MS)
-        per_hour.append(time.perf_counter() - start)
-    total = time.perf_counter() - began
+        per_hour.append(clock() - start)
+    total = clock() - began
     venue.exchange.validate()
-    return total, per_hour
+    return total, per_hour, parts
 
 
 async def with_bots(hours: float) -> tuple[float, float]:
@@ -129,9 +165,9 @@ def main() -> None:
     args = parser.parse_args()
     hours = args.hours
 
-    calm, calm_hours = day(load("calm"), hours)
+    calm, calm_hours, calm_parts = day(load("calm"), hours)
     print(f"calm: {hours} h in {calm:.1f} s (x{hours * 3600 / calm:,.0f})", flush=True)
-    compact, _compact_hours = day(parse(COMPACT), hours)
+    compact, _compact_hours, _ = day(parse(COMPACT), hours)
     print(f"compact: {hours} h in {compact:.1f} s (x{hours * 3600 / compact:,.0f})", flush=True)
     bots_wall, bots_virtual = asyncio.run(with_bots(args.bot_hours))
     print(f"calm + 3 bots: {bots_virtual / 3600:g} h in {bots_wall:.1f} s "
@@ -146,6 +182,8 @@ def main() -> None:
         return f"{virtual_s / wall:,.0f}x"
 
     day_s = 24 * 3600
+    parts_rows = "\n".join(f"| {part} | {sec:.1f} | {sec / calm:.0%} |"
+                           for part, sec in sorted(calm_parts.items(), key=lambda p: -p[1]))  # fmt: skip
     body = f"""
 `bench/virtual_time.py`: virtual time advanced in-process as fast as the CPU allows
 (`Venue.advance`, one hour at a time; every invariant checked at the end). The default
@@ -158,6 +196,12 @@ quarter of a million quotes placed and as many cancelled a day), about 30,000 ta
 | default market (`calm`), no bots | {hours} h | {calm:.1f} s | **{speed(calm, hours * 3600)}** | {calm * 24 / hours:.1f} s |
 | compact market (4 coins, one maker, no flow) | {hours} h | {compact:.1f} s | {speed(compact, hours * 3600)} | {compact * 24 / hours:.1f} s |
 | default market, 3 sample bots on websockets, a turn every 10 s | {bots_virtual / 3600:g} h | {bots_wall:.1f} s | **{speed(bots_wall, bots_virtual)}** | {bots_wall * day_s / bots_virtual:.0f} s |
+
+Where the default market's day went:
+
+| part | seconds | share |
+| --- | --- | --- |
+{parts_rows}
 
 Each hour of the default market's day took between {min(calm_hours):.2f} s and
 {max(calm_hours):.2f} s (the first {calm_hours[0]:.2f} s, the last {calm_hours[-1]:.2f} s):
