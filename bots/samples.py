@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from bots import events as ev
 from bots.bot import Bot, round_price, round_size
+from protocol.numbers import price, usd
 
 SLIPPAGE = Decimal("0.01")  # how far past the mid an IOC may fill
 BPS = Decimal(10_000)
@@ -170,7 +171,7 @@ class Whale(Bot):
 
     async def on_liquidation(self, event: ev.LiquidationEvent) -> None:
         if self.active:
-            self.say(f"was liquidated (account value ${event.liquidated_account_value}); "
+            self.say(f"was liquidated (account value {usd(event.liquidated_account_value)}); "
                      "stops trading")  # fmt: skip
         self.active = False
 
@@ -179,7 +180,8 @@ class Whale(Bot):
         # account, as the venue marks it; not by `dir`, which reads "Close Long" on a market
         # liquidation ("Liquidated ..." only on a backstop takeover).
         if fill.liquidated(self.client.address) and self.active:
-            self.say(f"was liquidated: {fill.sz} {fill.coin} closed at {fill.px}; stops trading")
+            self.say(f"was liquidated: {fill.sz} {fill.coin} closed at {price(fill.px)}; "
+                     "stops trading")  # fmt: skip
             self.active = False
 
 
@@ -197,8 +199,8 @@ class AdlAware(Whale):
         self.stood_down = False
 
     async def on_adl(self, fill: ev.Fill) -> None:
-        self.say(f"noticed its ADL: {fill.sz} {fill.coin} closed at {fill.px} "
-                 f"(closedPnl {fill.closedPnl}); "
+        self.say(f"noticed its ADL: {fill.sz} {fill.coin} closed at {price(fill.px)} "
+                 f"(closed PnL {usd(fill.closedPnl)}); "
                  + ("stands down" if self.reaction == "stand_down" else "re-hedges"))  # fmt: skip
         if self.reaction == "stand_down":
             self.active = False

@@ -86,3 +86,23 @@ def significant_figures(value: int) -> int:
         return 0
     text = str(value)
     return len(text.rstrip("0"))
+
+
+# -- for people: how every line of text shows money and prices ---------------------------------
+
+
+def usd(amount) -> str:
+    """A USDC amount for reading: `$58,735.90`, `-$12.50` (cents, thousands separated)."""
+    from decimal import ROUND_HALF_EVEN, Decimal
+
+    value = Decimal(str(amount)).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+
+
+def price(px) -> str:
+    """A price for reading, with the decimals it has on the venue: `58,735.9`, `0.006095`."""
+    from decimal import Decimal
+
+    value = Decimal(str(px))
+    text = f"{value:,f}"
+    return text

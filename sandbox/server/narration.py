@@ -15,12 +15,14 @@ import logging
 from collections.abc import Callable
 from decimal import Decimal
 
+from protocol.numbers import price, usd
+
 log = logging.getLogger("sandbox.server.waterfall")
 
 
 def money(text: str | Decimal) -> str:
-    """A USDC amount or a price for reading: 58,735.90."""
-    return f"{Decimal(text):,.2f}"
+    """A USDC amount for reading, as every line of text shows one: $58,735.90."""
+    return usd(text)
 
 
 def describe(record: dict, name: Callable[[str], str]) -> str:
@@ -31,13 +33,13 @@ def describe(record: dict, name: Callable[[str], str]) -> str:
     if stage == "market":
         line = (f"liquidation, stage 1 (market): {who}'s {held} {coin} {side}: "
                 f"{record['closed']} {'sold' if side == 'long' else 'bought'} into the book "
-                f"at {money(record['px'])}")  # fmt: skip
+                f"at {price(record['px'])}")  # fmt: skip
     elif stage == "backstop":
         line = (f"liquidation, stage 2 (backstop): the vault takes {who}'s {held} {coin} "
-                f"{side} at {money(record['px'])}")  # fmt: skip
+                f"{side} at {price(record['px'])}")  # fmt: skip
         if Decimal(record["shortfall"]):
-            line += f", shortfall ${money(record['shortfall'])}"
-        line += f"; vault ${money(record['vaultBefore'])} -> ${money(record['vaultAfter'])}"
+            line += f", shortfall {usd(record['shortfall'])}"
+        line += f"; vault {usd(record['vaultBefore'])} -> {usd(record['vaultAfter'])}"
     else:
         ranks = {entry["user"]: i for i, entry in enumerate(record["ranking"], 1)}
         against = ", ".join(
@@ -45,7 +47,7 @@ def describe(record: dict, name: Callable[[str], str]) -> str:
             for c in record["counterparties"]
         )
         line = (f"ADL, stage 3 ({record['policy']}): {record['closed']} {coin} of {who}'s "
-                f"{side} closed at {money(record['px'])} against {against}")  # fmt: skip
+                f"{side} closed at {price(record['px'])} against {against}")  # fmt: skip
         if record.get("reason"):
             line += f" [{record['reason']}]"
     return " ".join(line.split())  # one line, whatever a name or a reason holds

@@ -37,7 +37,7 @@ def test_each_step_is_logged_once_in_one_line_with_its_virtual_time(caplog):
     snapshot = venue.snapshot(1)
     venue.apply(cmd.ForceLiquidation(ALICE, venue.exchange.by_name["BTC"].asset, "backstop"))
     expected = ("[virtual 2027-01-15 08:00:00.000] liquidation, stage 2 (backstop): the vault "
-                "takes alice's 1.0 BTC long at 60,000.00; vault $5,000,000.00 -> $5,019,973.00")  # fmt: skip
+                "takes alice's 1.0 BTC long at 60,000.0; vault $5,000,000.00 -> $5,019,973.00")  # fmt: skip
     assert [r.getMessage() for r in caplog.records] == [expected]
     # after a restore the venue goes on logging what happens, once
     venue.restore(snapshot)
@@ -50,5 +50,18 @@ def test_a_line_never_breaks():
               "px": "50000", "policy": "binance", "reason": "forced\nfrom the control plane",
               "ranking": [{"user": "0xcd"}], "counterparties": [{"user": "0xcd", "closed": "1.0"}]}  # fmt: skip
     line = describe(record, lambda address: {"0xcd": "carol\r\n"}.get(address, address))
-    assert line == ("ADL, stage 3 (binance): 1.0 BTC of 0xab's short closed at 50,000.00 "
+    assert line == ("ADL, stage 3 (binance): 1.0 BTC of 0xab's short closed at 50,000 "
                     "against carol (rank 1) 1.0 [forced from the control plane]")  # fmt: skip
+
+
+def test_money_and_prices_read_one_way():
+    """Every line of text shows USDC as dollars and cents and a price with the decimals it
+    has on the venue, thousands separated."""
+    from protocol.numbers import price, usd
+
+    assert [usd(x) for x in ("58735.9", "-12.5", "0", "1234567.891", "0.005")] == [
+        "$58,735.90", "-$12.50", "$0.00", "$1,234,567.89", "$0.00",
+    ]  # fmt: skip
+    assert [price(x) for x in ("58735.9", "0.006095", "60000.0", "105919")] == [
+        "58,735.9", "0.006095", "60,000.0", "105,919",
+    ]  # fmt: skip
