@@ -110,8 +110,10 @@ class TakerFlow:
         reduce = False
         if size:
             # ticks times lots is micro-USDC: the position's notional, against half of what
-            # the trader's margin allows
-            capacity = min(acct.raw * inst.max_leverage, self.usdc * USDC * self.leverage)
+            # the trader's margin allows (on its account value: `raw` alone is its cash less
+            # what its longs cost, which would hold longs to a fraction of what shorts get)
+            value = ex.cross_summary(acct).account_value
+            capacity = min(value * inst.max_leverage, self.usdc * USDC * self.leverage)
             if close_some or 2 * abs(size) * ref > capacity:
                 is_buy, reduce = size < 0, True  # buy back a short, sell a long
         # a market order: an IOC SLIPPAGE past the price, at a valid price

@@ -27,6 +27,7 @@ import datetime
 import importlib
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -46,6 +47,7 @@ from sandbox.sim.scenario import Scenario, ScenarioError, wallet_key
 
 DAY_MS = 86_400_000
 CHUNK_MS = 60_000  # with no bot to take turns, the clock moves this far at a time
+_GROUPS = hasattr(os, "killpg")  # a command bot runs in a process group of its own
 
 
 def clock(ms: int) -> str:
@@ -151,16 +153,20 @@ class CommandBot:
             "ADL_SANDBOX_KEY": "0x" + self.key.hex(),
             "ADL_SANDBOX_ADDRESS": self.address,
             "ADL_SANDBOX_NAME": self.name,
-            "ADL_SANDBOX_OPTIONS": json.dumps(self.options),
+            # (TOML's dates and times as ISO text)
+            "ADL_SANDBOX_OPTIONS": json.dumps(self.options, default=lambda v: v.isoformat()),
             "PYTHONUNBUFFERED": "1",  # its lines as it prints them
         })  # fmt: skip
         return env
 
     async def start(self, url: str, say: Callable[[str], None]) -> None:
         try:
+            # a process group of its own: whatever the command starts (a shell's children,
+            # a launcher's) is stopped with it, and none of them keeps its output open
             self.process = await asyncio.create_subprocess_exec(
                 *self.argv, env=self.env(url), cwd=self.cwd, stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+                start_new_session=_GROUPS,
             )  # fmt: skip
         except OSError as exc:
             raise ScenarioError(f"bots {self.name}: cannot run {' '.join(self.argv)}: "
@@ -183,25 +189,33 @@ class CommandBot:
         if not self.stopped:
             say(f"{self.name} exited with code {self.exit}")
 
+    def _signal(self, sig: int) -> None:
+        """`sig` to the command and every process it started (its group)."""
+        process = self.process
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if _GROUPS:
+                os.killpg(process.pid, sig)
+            elif process.returncode is None:
+                process.send_signal(sig)
+
     async def stop(self) -> None:
         process = self.process
         if process is None:
             return
         self.stopped = process.returncode is None
-        if process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), 5)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    process.kill()
-                await process.wait()
+        self._signal(signal.SIGTERM)  # (what it left running, if it has exited)
+        try:
+            await asyncio.wait_for(process.wait(), 5)
+        except TimeoutError:
+            self._signal(signal.SIGKILL)
+            await process.wait()
         if self.reader is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.reader
-        if self.stopped:
-            self.exit = None  # stopped by the run, as it ended
+            try:  # its last lines; the output ends when the last of its processes has gone
+                await asyncio.wait_for(self.reader, 5)
+            except TimeoutError:
+                self._signal(signal.SIGKILL)
+        # None: stopped by the run, as it ended
+        self.exit = None if self.stopped else process.returncode
 
 
 def command_bots(s: Scenario) -> list[CommandBot]:

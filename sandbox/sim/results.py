@@ -233,8 +233,8 @@ class Recorder:
              self.name(counterparty) if counterparty else "")
         )
         kept = self.kept.get(event.user)
-        if kept is not None and event.kind in ("deposit", "withdraw"):
-            kept.deposits += event.usdc if event.kind == "deposit" else -event.usdc
+        if kept is not None:
+            kept.deposits += _moved_in(event)
 
     def _step(self, step: ev.WaterfallStep) -> None:
         record = step_json(self.venue, step)
@@ -347,6 +347,24 @@ class Recorder:
             _write_json(self.folder / "accounts.json", accounts)
         (self.folder / "run.log").write_text("".join(f"{line}\n" for line in log))
         return out
+
+
+def _moved_in(event: ev.Ledger) -> int:
+    """The USDC a ledger entry moved into the account's perp balance (negative: out of it),
+    micro-USDC: deposits and withdrawals, and transfers to and from other accounts and the
+    account's spot balance, none of which is profit or loss."""
+    kind, usdc, user = event.kind, event.usdc, event.user
+    if kind == "deposit":
+        return usdc
+    if kind == "withdraw":
+        return -usdc
+    if kind in ("internalTransfer", "subAccountTransfer"):
+        if event.sender == event.destination:
+            return 0
+        return -usdc if user == event.sender else usdc
+    if kind == "accountClassTransfer":
+        return usdc if event.to_perp else -usdc
+    return 0  # spotTransfer: between spot balances
 
 
 def _write_json(path: Path, value) -> None:

@@ -204,3 +204,165 @@ def test_a_base_that_is_not_there_is_refused(tmp_path):
     (tmp_path / "b.toml").write_text('name = "b"\nbase = "b.toml"\n')  # itself, forever
     with pytest.raises(ScenarioError, match="at most 4 deep"):
         load(str(tmp_path / "b.toml"))
+
+
+# -- the dry run's tables: basis, makers' grids, flow, your bots ---------------------------------
+
+DRY = """
+name = "dry"
+seed = 9
+[exchange]
+mark_rule = "oracle"
+[markets.BTC]
+price = "60000"
+basis_bps = 1.5
+basis_sd_bps = 3
+basis_halflife = "30m"
+[markets.ETH]
+price = "3000"
+[[makers]]
+name = "grid"
+coins = ["BTC"]
+levels = 7
+spread_bps = 2
+step_bps = 4
+level_usdc = "25000.5"
+growth_pct = 15
+requote = "500ms"
+requote_bps = 1.5
+capital = "2000000"
+[[makers]]
+name = "plain"
+[[flow]]
+name = "takers"
+coins = ["ETH"]
+trades_per_minute = 2.5
+order_usdc = "750"
+traders = 4
+leverage = 3
+usdc = "1000"
+[[bots]]
+kind = "whale"
+name = "whale"
+count = 3
+leverage = [5, 10]
+notional = "20000"
+[[bots]]
+name = "mine"
+cmd = "python -u 'my bot.py' --coin BTC"
+usdc = "2500"
+options = { coin = "BTC", levels = 3 }
+[[bots]]
+name = "yours"
+class = "mybots.grid:GridBot"
+options = { step = 2 }
+"""
+
+
+def test_the_basis_makers_and_flow_are_decoded_into_the_cores_units():
+    s = parse(DRY)
+    btc, eth = s.market("BTC"), s.market("ETH")
+    assert (btc.basis_bps, btc.basis_sd_bps, btc.basis_halflife_ms) == (1.5, 3.0, 1_800_000)
+    assert (eth.basis_bps, eth.basis_sd_bps, eth.basis_halflife_ms) == (0.0, 0.0, 4 * 3_600_000)
+    grid, plain = s.makers
+    assert grid.coins == ("BTC",) and plain.coins == ("BTC", "ETH")  # default: every market
+    assert (grid.levels, grid.spread_bps, grid.step_bps, grid.growth_pct) == (7, 2, 4, 15)
+    assert (grid.level_usdc, grid.capital) == (25_000_500_000, 2_000_000 * 10**6)
+    assert (grid.requote_ms, grid.requote_bps) == (500, 1.5)
+    assert (plain.levels, plain.growth_pct, plain.requote_ms, plain.requote_bps) == (5, 0, 1_000, 0)
+    (flow,) = s.flows
+    assert (flow.name, flow.coins, flow.trades_per_minute, flow.traders, flow.leverage) == (
+        "takers", ("ETH",), 2.5, 4, 3)  # fmt: skip
+    assert (flow.order_usdc, flow.usdc) == (750 * 10**6, 1_000 * 10**6)
+
+
+def test_bots_are_a_kind_a_command_or_a_class():
+    s = parse(DRY)
+    assert [b.name for b in s.bots] == ["whale-1", "whale-2", "whale-3", "mine", "yours"]
+    whales = s.bots[:3]
+    assert [b.options["leverage"] for b in whales] == [5, 10, 5]  # cycled
+    assert all(b.kind == "whale" and b.cmd is None and b.cls is None for b in whales)
+    assert whales[0].options["notional"] == "20000" and whales[0].options["coin"] == "BTC"
+    mine, yours = s.bots[3:]
+    assert mine.cmd == ("python", "-u", "my bot.py", "--coin", "BTC")  # split as a shell would
+    assert (mine.kind, mine.cls, mine.usdc) == (None, None, 2_500 * 10**6)
+    assert mine.options == {"coin": "BTC", "levels": 3}  # its own options only
+    assert (yours.cls, yours.options, yours.usdc) == ("mybots.grid:GridBot", {"step": 2},
+                                                      10_000 * 10**6)  # fmt: skip
+    assert set(s.wallets()) == {b.name for b in s.bots}
+
+
+@pytest.mark.parametrize(
+    ("bot", "expected"),
+    [
+        ('name = "x"', "give one of kind"),
+        ('name = "x"\nkind = "whale"\ncmd = "python a.py"', "give one of kind"),
+        ('name = "x"\ncmd = "python a.py"\nclass = "a:B"', "give one of kind"),
+        ('name = "x"\nkind = "wizard"', "kind must be one of"),
+        ('name = "x"\nclass = "just_a_module"', "class is module:Class"),
+        ('name = "x"\ncmd = ""', "cmd is empty"),
+        ('name = "x"\ncmd = "python \'unclosed"', "cmd: No closing quotation"),
+        ('name = "x"\nkind = "whale"\ncount = 0', "count must be at least 1"),
+        ('name = "x"\nkind = "whale"\ncoin = "DOGE"', "DOGE is not among the markets"),
+        ('name = "whale-1"\ncmd = "python a.py"', "names of their own"),
+    ],
+)
+def test_a_bot_that_does_not_make_sense_is_refused(bot, expected):
+    text = DRY + f"[[bots]]\n{bot}\n"
+    with pytest.raises(ScenarioError, match=expected):
+        parse(text)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("basis_sd_bps = 3", "basis_sd_bps = -3"), "basis_sd_bps: must not be negative"),
+        (('basis_halflife = "30m"', 'basis_halflife = "0s"'), "basis_halflife: must be more"),
+        (("growth_pct = 15", "growth_pct = -1"), "growth_pct not negative"),
+        (("requote_bps = 1.5", "requote_bps = -1"), "requote_bps must not be negative"),
+        (('requote = "500ms"', 'requote = "0ms"'), "requote must be more than 0"),
+        (("traders = 4", "traders = 0"), "traders and leverage at least 1"),
+        (("trades_per_minute = 2.5", "trades_per_minute = -1"), "trades_per_minute not neg"),
+        (('coins = ["ETH"]', 'coins = ["SOL"]'), "flow takers: SOL is not among the markets"),
+        (('order_usdc = "750"', 'order_usdc = "lots"'), "order_usdc: not an amount"),
+    ],
+)
+def test_dry_run_settings_that_do_not_make_sense_are_refused(change, expected):
+    with pytest.raises(ScenarioError, match=expected):
+        parse(DRY.replace(*change))
+
+
+def test_overrides_change_the_seed_everywhere_and_the_policy():
+    s = parse(DRY)
+    other = s.with_overrides(seed=10, policy="binance")
+    assert (other.seed, other.other_venues.seed, other.exchange.adl_policy) == (10, 10, "binance")
+    assert other.wallets() != s.wallets()  # the wallets' keys follow the seed
+    assert s.seed == 9 and s.exchange.adl_policy == "hyperliquid"  # the original is as it was
+    with pytest.raises(ScenarioError, match="policy"):
+        s.with_overrides(policy="coin toss")
+
+
+def test_build_sets_up_the_basis_the_grid_makers_and_the_flow():
+    venue = build(parse(DRY))
+    ex = venue.exchange
+    assert set(venue.oracle.bases) == {"BTC"}  # ETH has no basis
+    grid, _ = venue.liquidity.makers
+    assert (grid.levels, grid.growth_pct, grid.requote_ms, grid.requote_bps) == (7, 15, 500, 1.5)
+    assert grid.level_usdc == 25_000  # whole USDC
+    asks = venue.views.l2_book(ex.by_name["BTC"].asset).levels[1]
+    assert len(asks) >= 7
+    (flow,) = venue.flows
+    assert flow.active and flow.coins == ("ETH",)
+    for i, address in enumerate(flow.addresses, 1):
+        assert venue.name(address) == f"takers-{i}"
+        assert ex.accounts[address].raw == 1_000 * 10**6  # funded
+    assert venue.name(grid.address) == "grid" and venue.name(s_wallet(venue, "mine")) == "mine"
+    # every bot's wallet is funded, whatever its sort
+    for name, usdc in (("whale-1", 10_000), ("mine", 2_500), ("yours", 10_000)):
+        assert ex.accounts[s_wallet(venue, name)].raw == usdc * 10**6
+    venue.advance(120_000)
+    ex.validate()
+
+
+def s_wallet(venue, name: str) -> str:
+    return next(a for a, n in venue.names.items() if n == name)
