@@ -9,7 +9,6 @@ raises `BadRequest`. The routes, their index and the token check are in
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import math
 import secrets
@@ -42,7 +41,6 @@ class Control:
         # 0: the venue as it started serving, what `reset` returns to; kept whatever happens
         self.snapshots = {0: venue.snapshot(0)}
         self._ids = itertools.count(1)
-        self._advancing = asyncio.Lock()
 
     # -- reading fields ----------------------------------------------------------------------
 
@@ -246,8 +244,7 @@ class Control:
         ms = self._number(payload, "ms")
         if ms < 0 or ms != int(ms):
             raise BadRequest("ms must be a whole number of milliseconds, not negative")
-        async with self._advancing:
-            await self.venue.advance_yielding(int(ms))
+        await self.venue.advance_yielding(int(ms))
         return self.clock(payload)
 
     # -- background liquidity --------------------------------------------------------------

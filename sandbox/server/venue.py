@@ -129,6 +129,7 @@ class Venue:
         self.names: dict[str, str] = {ex.vault.address: "the vault"}
         # whoever wants every command's events as they happen (a run's recorder)
         self.taps: list[Callable[[list], None]] = []
+        self._advancing = asyncio.Lock()  # one advance_yielding at a time
         if self.virtual:  # market data per block of virtual time, when there is any
             self.hub.on_subscribe = self._block_due
             self._schedule_tick()
@@ -260,29 +261,35 @@ class Venue:
     async def advance_yielding(self, ms: int, slice_s: float = 0.025) -> int:
         """`advance(ms)` in pieces of virtual time: whenever a run of pieces has taken
         `slice_s` of the CPU, publish what changed and let the event loop serve requests and
-        sockets for a moment (`ADVANCE_PAUSE_S`) before going on, so that a long advance never blocks the server. A request
-        served in between sees the venue at the time the advance has reached."""
+        sockets for a moment (`ADVANCE_PAUSE_S`) before going on, so that a long advance
+        never blocks the server. A request served in between sees the venue at the time the
+        advance has reached. Advances asked for at once (the control plane's, a scenario's
+        player) run one after the other; a snapshot restored in between ends the advance
+        where the restore put the clock. Returns the time it ends at."""
         if not self.virtual:
             raise ValueError("the clock only advances on request in virtual time")
         if ms < 0:
             raise ValueError("time never goes back")
-        timeline = self.timeline
-        target = timeline.now + ms
-        clock = time.perf_counter
-        began = clock()
-        while timeline.now < target:
-            timeline.run_until(min(target, timeline.now + ADVANCE_PIECE_MS))
-            if timeline.now < target and clock() - began >= slice_s:
-                self.flush()
-                # a moment (not just one turn of the loop) for requests and sockets: a
-                # request takes several turns to be read, answered and written
-                await asyncio.sleep(ADVANCE_PAUSE_S)
-                began = clock()
-                target = max(target, timeline.now)  # (a restore in between moves the clock)
-        if self.exchange.ts < target:
-            self.apply(cmd.Tick())
-        self.flush()
-        return target
+        async with self._advancing:
+            timeline = self.timeline
+            target = timeline.now + ms
+            clock = time.perf_counter
+            began = clock()
+            while timeline.now < target:
+                timeline.run_until(min(target, timeline.now + ADVANCE_PIECE_MS))
+                if timeline.now < target and clock() - began >= slice_s:
+                    self.flush()
+                    # a moment (not just one turn of the loop) for requests and sockets: a
+                    # request takes several turns to be read, answered and written
+                    await asyncio.sleep(ADVANCE_PAUSE_S)
+                    if self.timeline is not timeline:  # restored meanwhile: the clock is
+                        self.flush()  # where the snapshot had it, and stays there
+                        return self.timeline.now
+                    began = clock()
+            if self.exchange.ts < target:
+                self.apply(cmd.Tick())
+            self.flush()
+            return target
 
     def run_due(self) -> None:
         """Real time: run what the timeline has due by the wall clock."""

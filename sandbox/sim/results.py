@@ -11,7 +11,9 @@ shows in `trades.csv` and `market.csv`, and in the other files only with `everyo
     fills.csv          every fill of a subject, as the venue's userFills (+ time, name)
     orders.csv         every order status of a subject (open, filled, canceled, ...)
     funding.csv        every funding payment of a subject
-    ledger.csv         deposits, withdrawals, transfers, liquidations of a subject
+    ledger.csv         deposits, withdrawals, transfers of a subject (`usdc`), and its
+                       liquidations: the account value and the notional they closed
+                       (as the venue's ledger entry of type liquidation has them)
     equity.csv         each subject's account value, notional, margin and PnL, sampled
     market.csv         each coin's oracle, mark, mid, funding and open interest, sampled
     trades.csv         every trade on the venue, with who bought and sold and how
@@ -48,7 +50,8 @@ FILES = {
     "orders": ("time", "iso", "name", "user", "coin", "side", "limitPx", "sz", "origSz",
                "status", "oid", "cloid", "tif", "reduceOnly", "triggerPx"),
     "funding": ("time", "iso", "name", "user", "coin", "usdc", "szi", "fundingRate"),
-    "ledger": ("time", "iso", "name", "user", "type", "usdc", "fee", "counterparty"),
+    "ledger": ("time", "iso", "name", "user", "type", "usdc", "fee", "counterparty",
+               "accountValue", "liquidatedNtlPos"),
     "equity": ("time", "iso", "name", "user", "accountValue", "totalNtlPos", "marginUsed",
                "unrealizedPnl", "withdrawable", "positions", "pnl"),
     "market": ("time", "iso", "coin", "oracle", "mark", "mid", "fundingRate", "openInterest",
@@ -162,8 +165,8 @@ class Recorder:
                 if self._follows(event.user):
                     self.writers["ledger"].writerow(
                         (event.ts, iso(event.ts), self.name(event.user), event.user,
-                         f"liquidation ({event.method})", fmt_usdc(-event.account_value), "0",
-                         self.name(event.liquidator))
+                         f"liquidation ({event.method})", "", "", self.name(event.liquidator),
+                         fmt_usdc(event.account_value), fmt_usdc(event.notional))
                     )
             elif kind is ev.WaterfallStep:
                 self._step(event)
@@ -230,7 +233,7 @@ class Recorder:
         self.writers["ledger"].writerow(
             (event.ts, iso(event.ts), self.name(event.user), event.user, event.kind,
              fmt_usdc(event.usdc), fmt_usdc(event.fee),
-             self.name(counterparty) if counterparty else "")
+             self.name(counterparty) if counterparty else "", "", "")
         )
         kept = self.kept.get(event.user)
         if kept is not None:

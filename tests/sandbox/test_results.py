@@ -188,6 +188,15 @@ def test_fills_and_ledger_follow_the_subjects_only(played):
     ledger = played.rows("ledger")
     assert [(r["name"], r["type"]) for r in ledger] == [
         ("bob", "liquidation (market)"), ("alice", "deposit")]  # fmt: skip
+    # a liquidation moves no cash of its own: the row says what was liquidated, as the
+    # venue's ledger entry does (the account's value then, the notional closed)
+    liquidation = ledger[0]
+    assert (liquidation["usdc"], liquidation["fee"]) == ("", "")
+    value, notional = Decimal(liquidation["accountValue"]), Decimal(liquidation["liquidatedNtlPos"])
+    # 0.4 BTC at a mark within a few percent of where the book took it
+    assert 0 < value < notional and notional == pytest.approx(
+        sum(Decimal(r["px"]) * Decimal(r["sz"]) for r in liquidated), rel=Decimal("0.05")
+    )
     assert played.summary["accounts"]["bob"]["liquidations"] == 1
 
 

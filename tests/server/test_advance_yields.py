@@ -97,3 +97,31 @@ async def test_two_advances_asked_at_once_run_one_after_the_other():
     assert sorted(times) == [start + HOUR, start + 2 * HOUR]
     assert venue.now() == start + 2 * HOUR
     venue.exchange.validate()
+
+
+async def test_a_restore_in_the_middle_of_an_advance_ends_it_where_the_snapshot_was():
+    """A snapshot restored while an advance is letting the server serve: the advance stops,
+    the venue is the snapshot's (clock and state), and nothing of the old timeline runs on
+    the restored exchange."""
+    venue, server = await served()
+    try:
+        async with aiohttp.ClientSession(server.url) as http:
+            admin = {"Authorization": f"Bearer {server.admin_token}"}
+            async with http.post("/sandbox/snapshot", headers=admin) as response:
+                snapshot = await response.json()
+            advance = asyncio.create_task(
+                http.post("/sandbox/clock/advance", json={"ms": 3 * HOUR}, headers=admin)
+            )
+            while venue.now() == snapshot["time"]:  # until the advance is under way
+                await asyncio.sleep(0.005)
+            async with http.post("/sandbox/restore", json={"id": snapshot["id"]},
+                                 headers=admin) as response:  # fmt: skip
+                assert response.status == 200
+            async with await advance as response:
+                assert response.status == 200
+                answered = await response.json()
+    finally:
+        await server.close()
+    assert answered["time"] == snapshot["time"] == venue.now()
+    assert venue.exchange.state_hash() == snapshot["stateHash"]
+    venue.exchange.validate()
