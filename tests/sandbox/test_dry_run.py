@@ -388,7 +388,8 @@ async def test_a_command_and_whatever_it_started_are_stopped_when_the_run_ends(t
 
     lines: list[str] = []
     report = await asyncio.wait_for(  # (a guard: a run that hangs fails here)
-        run(str(tmp_path / "shell.toml"), results=tmp_path / "out", speed=10, out=lines.append),
+        # 20 s of market at 2x: 10 s of wall time for the child to start, under load too
+        run(str(tmp_path / "shell.toml"), results=tmp_path / "out", speed=2, out=lines.append),
         timeout=60,
     )
     assert report.exits == {"sh": None}  # still running when the run ended: stopped
