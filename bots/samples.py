@@ -31,8 +31,7 @@ def ladder(center: Decimal, sz_decimals: int, *, levels: int, spread_bps: Decima
     """A market maker's quotes around `center`: (is_buy, px, sz) for `levels` bids and asks,
     the first `spread_bps` away, then every `step_bps`; the first of about `level_usdc` of
     notional, each next `growth_pct` larger (books deepen away from the mid); valid prices
-    and sizes for a coin of `sz_decimals`. The sandbox's own background liquidity
-    (`sandbox.sim.makers`) quotes with it too."""
+    and sizes for a coin of `sz_decimals`."""
     quotes = []
     spread, step = Decimal(spread_bps), Decimal(step_bps)
     growth = 1 + Decimal(growth_pct) / 100

@@ -162,8 +162,9 @@ def _parser() -> argparse.ArgumentParser:
         "demo",
         help="run the cascade scenario with bots over real sockets, narrated",
         description="Serve the built-in cascade scenario in virtual time on a free port, "
-        "connect its bots over websockets, play it as fast as the CPU allows and narrate "
-        "each stage of the loss waterfall; end with a summary table.",
+        "connect its bots over websockets, play it at 30 virtual seconds a second (--speed "
+        "0: as fast as the CPU allows) and narrate each stage of the loss waterfall; end "
+        "with a summary table and a results folder.",
     )
     _play_options(demo, speed=30)
     scenario = commands.add_parser(
@@ -244,6 +245,8 @@ def _play(args: argparse.Namespace, name: str) -> None:
     except BrokenPipeError:  # the reader went away (| head): nothing more to say
         sys.stderr.close()
         sys.exit(0)
+    except KeyboardInterrupt:  # Ctrl-C: what was recorded until then stays
+        sys.exit(f"stopped; {out} holds what was recorded until then")
     if not report.invariants["ok"]:
         sys.exit(1)
 

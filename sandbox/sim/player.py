@@ -40,8 +40,8 @@ import msgspec
 
 from bots.bot import Bot
 from bots.events import Fill
+from protocol.numbers import price, usd
 from sandbox.server.narration import describe as describe_step
-from sandbox.server.narration import money
 from sandbox.sim.results import Recorder
 from sandbox.sim.scenario import Scenario, ScenarioError, wallet_key
 
@@ -63,12 +63,6 @@ def span(ms: int) -> str:
     days, rest = divmod(seconds, 86_400)
     hms = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
     return f"{days} d {hms}" if days else hms
-
-
-def usd(amount: str | Decimal | int) -> str:
-    """A USDC amount as every line of text shows one: $58,735.90 (-$12.50)."""
-    value = Decimal(amount)
-    return f"-${money(-value)}" if value < 0 else f"${money(value)}"
 
 
 class Report(msgspec.Struct):
@@ -296,21 +290,23 @@ class Player:
         start = venue.now()
         events = list(s.events)
         audit_seen = 0
-        for bot in self.bots:
-            await bot.connect(self.url)
-        for bot in self.commands:
-            await bot.start(self.url, self.say)
-        if self.bots or self.commands:
-            count = len(self.bots) + len(self.commands)
-            self.say(f"{count} bot{'s' * (count != 1)} connected"
-                     + (f", {len(self.commands)} of them commands" if self.commands else ""))  # fmt: skip
-        loop = asyncio.get_running_loop()
-        began = loop.time()
-        turns = bool(self.bots) or bool(self.commands) or bool(events)
-        step = s.step_ms if turns else min(CHUNK_MS, self.sample_ms)
-        next_sample = self.sample_ms
-        task = self.progress.add_task(s.name, total=s.duration_ms) if self.progress else None
         try:
+            for bot in self.bots:
+                await bot.connect(self.url)
+            for bot in self.commands:
+                await bot.start(self.url, self.say)
+            if self.bots or self.commands:
+                count = len(self.bots) + len(self.commands)
+                self.say(f"{count} bot{'s' * (count != 1)} connected"
+                         + (f", {len(self.commands)} of them commands" if self.commands
+                            else ""))  # fmt: skip
+            loop = asyncio.get_running_loop()
+            began = loop.time()
+            turns = bool(self.bots) or bool(self.commands) or bool(events)
+            step = s.step_ms if turns else min(CHUNK_MS, self.sample_ms)
+            next_sample = self.sample_ms
+            task = (self.progress.add_task(s.name, total=s.duration_ms, clock=clock(0))
+                    if self.progress else None)  # fmt: skip
             recorder.sample()
             while self.t < s.duration_ms:
                 await self._turns()
@@ -405,7 +401,7 @@ def summary(report: Report, names: Callable[[str], str]) -> str:
             ranks = {e["user"]: i for i, e in enumerate(step["ranking"], 1)}
             for c in step["counterparties"]:
                 lines.append(f"  {names(c['user']):<16}{ranks.get(c['user'], 0):>6}"
-                             f"{c['closed']:>10}{money(step['px']):>12}")  # fmt: skip
+                             f"{c['closed']:>10}{price(step['px']):>12}")  # fmt: skip
     accounts = {n: a for n, a in report.summary.get("accounts", {}).items() if n != "the vault"}
     if accounts:
         lines += ["", f"  {'account':<16}{'end value':>16}{'PnL':>14}{'fees':>12}"
@@ -442,7 +438,7 @@ def summary(report: Report, names: Callable[[str], str]) -> str:
     return "\n".join(lines)
 
 
-def _progress(out_is_terminal: bool):
+def _progress(out_is_terminal: bool, console=None):
     """A progress bar with the virtual clock and the time left, on a terminal only."""
     if not out_is_terminal:
         return None
@@ -451,6 +447,7 @@ def _progress(out_is_terminal: bool):
     return Progress(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[clock]}"),
         TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn(), transient=True,
+        console=console,
     )  # fmt: skip
 
 
@@ -479,7 +476,8 @@ async def run(name_or_path: str | Scenario, *, policy: str | None = None,
         validate = scenario.duration_ms <= 3_600_000
     progress = _progress(sys.stdout.isatty()) if out is None else None
     if out is None:
-        out = (progress.console.print if progress is not None
+        out = ((lambda line: progress.console.print(line, markup=False, highlight=False))
+               if progress is not None
                else (lambda line: print(line, flush=True)))  # fmt: skip
     config = ServerConfig(host=host, port=port, time="virtual", validate_each_command=validate)
     venue = build(scenario, server=config)
@@ -489,6 +487,7 @@ async def run(name_or_path: str | Scenario, *, policy: str | None = None,
     subjects = {address: name for name, address in scenario.wallets().items()}
     recorder = Recorder(venue, folder, subjects, everyone=everyone)
     wall = time.perf_counter()
+    player = None
     try:
         player = Player(scenario, venue, server.url, out=out, speed=speed,
                         sample_ms=sample_ms, progress=progress)  # fmt: skip
@@ -539,8 +538,11 @@ async def run(name_or_path: str | Scenario, *, policy: str | None = None,
             handle.write(text + "\n")
         return report
     finally:
-        if recorder.record in venue.taps:
-            recorder.close()
+        if recorder.record in venue.taps:  # stopped before its end (Ctrl-C, an error)
+            log = player.log if player is not None else []
+            recorder.close({"scenario": scenario.name, "interrupted": True, "end": venue.now(),
+                            "durationMs": player.t if player is not None else 0},
+                           _accounts(scenario, server), log)  # fmt: skip
         await server.close()
         if scratch is not None:
             scratch.cleanup()

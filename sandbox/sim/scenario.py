@@ -494,7 +494,7 @@ class _Decoder:
             raise ScenarioError("accounts and bots need names of their own")
         events = tuple(sorted((self.event(e, set(names), {m.name for m in makers})
                                for e in raw.events), key=lambda e: e.at_ms))  # fmt: skip
-        step = duration_ms(raw.step)
+        step = self.duration("step", raw.step)
         if step <= 0:
             raise ScenarioError("step must be more than 0")
         venues = raw.other_venues
@@ -506,11 +506,18 @@ class _Decoder:
             raise ScenarioError(f"other_venues: {exc}") from None
         return Scenario(
             raw.name, raw.description, self.source, raw.seed, self.start_ms(),
-            duration_ms(raw.duration), step, exchange, other_venues, markets, makers,
+            self.duration("duration", raw.duration), step, exchange, other_venues, markets, makers,
             tuple(self.flow(f) for f in raw.flow), accounts, bots, events,
         )  # fmt: skip
 
     # -- pieces --------------------------------------------------------------------------------
+
+    @staticmethod
+    def duration(where: str, value: Duration) -> int:
+        try:
+            return duration_ms(value)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{where}: {exc}") from None
 
     def start_ms(self) -> int:
         start = self.raw.start
