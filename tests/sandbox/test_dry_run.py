@@ -13,6 +13,7 @@ import json
 import shlex
 import sys
 import textwrap
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -359,13 +360,21 @@ while True:
 """
 
 
-def gone(pid: int) -> bool:
-    """No such process (or only its exit status, waiting to be collected)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return True
-    return "\nState:\tZ" in status
+def gone(pid: int, within: float = 5.0) -> bool:
+    """No such process (or only its exit status, waiting to be collected) within `within`
+    seconds: a killed process closes its files (its output ends) a moment before the kernel
+    has finished with it."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except FileNotFoundError:
+            return True
+        if "\nState:\tZ" in status:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
