@@ -75,6 +75,7 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, TwapMixin, FundsMixin
         self._min_order_value = config.min_order_value
         self._max_open_orders = config.max_open_orders
         self._price_band = config.price_band_pct
+        self._mark_is_oracle = config.mark_rule == "oracle"
         self.halted: set[int] = set()  # assets whose matching is paused
         self.delisted: set[int] = set()  # assets delisted (halted for good)
 

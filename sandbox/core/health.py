@@ -8,7 +8,7 @@ that a mark move finds exactly the accounts it put below maintenance.
 from __future__ import annotations
 
 from sandbox.core.accounts import Account, Position
-from sandbox.core.liquidation import CROSS, Key, allocate, position_trigger, trigger_in_tier
+from sandbox.core.liquidation import CROSS, Key, allocate, trigger_in_tier
 
 
 class HealthMixin:
@@ -136,20 +136,27 @@ class HealthMixin:
         value = raw
         maintenance = 0
         notionals = []
+        looks = []  # (asset, size, mark, table, tier, factor, scale) of each position
         for pos in positions:
-            mark = marks[pos.asset]
-            ntl = abs(pos.size) * mark
-            value += pos.size * mark
-            maintenance += instruments[pos.asset].maintenance_margin(ntl)
+            asset = pos.asset
+            size = pos.size
+            mark = marks[asset]
+            ntl = size * mark if size > 0 else -size * mark
+            value += size * mark
+            table = instruments[asset].margin_table
+            tier, margin, factor, scale = table.describe(ntl)
+            maintenance += margin
             notionals.append(ntl)
+            looks.append((asset, size, mark, table, tier, factor, scale))
         buffer = value - maintenance
         if buffer < 0:
             self.liq_index.clear(key)
             candidates[key] = None
             return
         triggers = []
-        for pos, share in zip(positions, allocate(buffer, notionals), strict=True):
-            trigger = position_trigger(instruments[pos.asset], pos.size, marks[pos.asset], share)
+        for look, share in zip(looks, allocate(buffer, notionals), strict=True):
+            asset, size, mark, table, tier, factor, scale = look
+            trigger = trigger_in_tier(table, tier, factor, scale, size, mark, share)
             if trigger is not None:
-                triggers.append((pos.asset, pos.size > 0, trigger))
+                triggers.append((asset, size > 0, trigger))
         self.liq_index.set(key, triggers)

@@ -66,19 +66,22 @@ class MarketMixin:
         """Recompute the mark of every asset whose oracle was just set, then let the
         consequences of each changed mark run (triggers), asset by asset."""
         mark: list[int | None] = [None] * len(self.instruments)
+        marks, moved, prev = self.marks, self._moved, self.prev_marks
+        compute = self.compute_mark
+        changed = []
         for asset, px in enumerate(oracle):
             if px is not None:
-                new = self.compute_mark(asset)
-                old = self.marks[asset]
+                new = compute(asset)
+                old = marks[asset]
                 if new != old:
-                    self.prev_marks[asset] = old
+                    prev[asset] = old
                     self.set_mark(asset, new)
-                    self._moved.append(asset)
+                    moved.append(asset)
                     mark[asset] = new
+                    changed.append(asset)
         self._events.append(ev.Prices(tuple(oracle), tuple(mark), self.ts))
-        for asset, new in enumerate(mark):
-            if new is not None:
-                self._on_mark(asset)
+        for asset in changed:
+            self._on_mark(asset)
 
     def set_mark(self, asset: int, mark: int) -> None:
         """Set the mark and the price band it allows orders in (`price_band_pct` around it)."""
@@ -90,14 +93,15 @@ class MarketMixin:
 
     def compute_mark(self, asset: int) -> int:
         oracle = self.oracles[asset]
-        if self.config.mark_rule == "oracle":
+        if self._mark_is_oracle:
             return oracle
         book = self.books[asset]
+        bids, asks = book.bids.keys, book.asks.keys
         raw = mark_price(
             self._mark_state[asset],
             oracle,
-            book.best_bid(),
-            book.best_ask(),
+            bids[-1] if bids else None,
+            -asks[-1] if asks else None,
             self.last_trade_px[asset],
             self.ts,
             self.other_venue_mids[asset],

@@ -72,13 +72,14 @@ def _exp_neg_fp(t: int, tau: int) -> int:
 class Ema:
     """The venue's time-weighted EMA of integer samples, in fixed point."""
 
-    __slots__ = ("den", "last_ts", "num", "tau")
+    __slots__ = ("_decay", "_gap", "den", "last_ts", "num", "tau")
 
     def __init__(self, tau_ms: int) -> None:
         self.tau = tau_ms
         self.num = 0
         self.den = 0
         self.last_ts: int | None = None
+        self._gap = self._decay = 0  # the last gap between samples and its decay
 
     def update(self, sample: int, ts: int) -> None:
         if self.last_ts is None:
@@ -89,7 +90,11 @@ class Ema:
         t = ts - self.last_ts
         if t <= 0:
             return
-        decay = exp_neg_fp(t, self.tau)
+        if t == self._gap:  # the common case: samples at the oracle's cadence
+            decay = self._decay
+        else:
+            decay = self._decay = exp_neg_fp(t, self.tau)
+            self._gap = t
         self.num = ((self.num * decay) >> FP_BITS) + sample * t * FP_ONE
         self.den = ((self.den * decay) >> FP_BITS) + t * FP_ONE
         self.last_ts = ts
@@ -102,6 +107,13 @@ class Ema:
 
     def state(self) -> tuple[int, int, int | None]:
         return self.num, self.den, self.last_ts
+
+    def __getstate__(self):
+        return self.tau, self.num, self.den, self.last_ts
+
+    def __setstate__(self, state) -> None:
+        self.tau, self.num, self.den, self.last_ts = state
+        self._gap = self._decay = 0
 
 
 def median(values: list[int]) -> int:
@@ -122,6 +134,12 @@ class MarkState:
         self.book_ema = Ema(EMA_30S)  # of median(bid, ask, last)
 
 
+def _median3(a: int, b: int, c: int) -> int:
+    if a > b:
+        a, b = b, a
+    return a if c < a else (b if c > b else c)
+
+
 def mark_price(
     state: MarkState,
     oracle: int,
@@ -135,20 +153,26 @@ def mark_price(
     `other_venues` is the other venues' perp mid, when known."""
     if bid is not None and ask is not None:
         state.spread_ema.update(bid + ask - 2 * oracle, ts)
+        # the book's price: the median of bid, ask and the last trade (the mean of two)
+        book_px = _median3(bid, ask, last) if last is not None else (bid + ask) // 2
+    elif bid is not None or ask is not None or last is not None:
+        book_px = median([p for p in (bid, ask, last) if p is not None])
+    else:
+        book_px = None
     spread = state.spread_ema.value()
-    inputs = [oracle + (spread // 2 if spread is not None else 0)]
-    book = [p for p in (bid, ask, last) if p is not None]
-    if book:
-        book_px = median(book)
-        state.book_ema.update(book_px, ts)
-        inputs.append(book_px)
+    first = oracle + (spread // 2 if spread is not None else 0)
+    if book_px is None:
+        return _two(state, first, other_venues) if other_venues else first
+    state.book_ema.update(book_px, ts)
     if other_venues:
-        inputs.append(other_venues)
-    if len(inputs) == 2:  # the venue adds the book's 30 s EMA when two inputs exist
-        ema = state.book_ema.value()
-        if ema is not None:
-            inputs.append(ema)
-    return median(inputs)
+        return _median3(first, book_px, other_venues)
+    return _two(state, first, book_px)
+
+
+def _two(state: MarkState, a: int, b: int) -> int:
+    """The mark from two inputs: the venue adds the book's 30 s EMA as a third."""
+    ema = state.book_ema.value()
+    return (a + b) // 2 if ema is None else _median3(a, b, ema)
 
 
 def impact_ratio(side: BookSide, notional: int) -> tuple[int, int] | None:
@@ -156,13 +180,16 @@ def impact_ratio(side: BookSide, notional: int) -> tuple[int, int] | None:
     exact (numerator, denominator) of integers; None when the side is too thin."""
     remaining = notional
     size = 0
-    for level in side.iter_levels():
-        px = level.px
-        level_ntl = px * level.total
+    levels = side.levels
+    sign = 1 if side.is_bid else -1
+    for key in reversed(side.keys):  # from the best price outwards
+        px = sign * key
+        total = levels[px].total
+        level_ntl = px * total
         if level_ntl >= remaining:  # notional / (size + remaining / px)
             return notional * px, size * px + remaining
         remaining -= level_ntl
-        size += level.total
+        size += total
     return None
 
 

@@ -55,6 +55,7 @@ class MarketMaker:
         self.live: dict[int, dict[tuple[bool, int], int]] = {}  # asset -> level -> oid
         self.handle = None
         self.funded = False
+        self._sizes: tuple[float, ...] | None = None  # see `_levels`
 
     @property
     def active(self) -> bool:
@@ -110,19 +111,22 @@ class MarketMaker:
         venue = self.venue
         ex = venue.exchange
         acct = ex.accounts.get(self.address)
-        basis = venue.oracle.basis
+        bases = venue.oracle.bases
         now = venue.now()
         threshold = self.requote_bps / 10_000
         moving = []
-        grids, quoted, by_name, oracles = self.grids, self.quoted, ex.by_name, ex.oracles
+        grids, quoted, oracles = self.grids, self.quoted, ex.oracles
         totals = acct.order_totals if acct is not None else {}
+        by_name = ex.by_name
         for coin in self.coins:
             inst = by_name[coin]
             asset = inst.asset
             oracle = oracles[asset]
             if not oracle:
                 continue
-            center = round(oracle * (1.0 + basis(coin, now)))  # the fair price, in ticks
+            basis = bases.get(coin)
+            # the fair price, in ticks
+            center = round(oracle * (1.0 + basis.at(now))) if basis is not None else oracle
             t = totals.get(asset)
             resting = (t.buy_sz, t.sell_sz) if t is not None else (0, 0)
             last = quoted.get(asset)
@@ -140,10 +144,12 @@ class MarketMaker:
             moving.append((inst, center))
         if not moving:
             return
-        self._quote([(inst, self.grids[inst.asset]) for inst, _ in moving], acct)
+        self._quote([(inst, grids[inst.asset]) for inst, _ in moving], acct)
         acct = ex.accounts.get(self.address)
+        totals = acct.order_totals if acct is not None else {}
         for inst, center in moving:
-            self.quoted[inst.asset] = (center, self._resting(acct, inst.asset))
+            t = totals.get(inst.asset)
+            quoted[inst.asset] = (center, (t.buy_sz, t.sell_sz) if t is not None else (0, 0))
 
     def _grid(self, inst, center: int) -> tuple[int, int, int]:
         """(anchor, step, spread) in ticks of the grid the quotes of `inst` sit on for the
@@ -207,20 +213,34 @@ class MarketMaker:
 
     def _levels(self, inst, grid: tuple) -> dict[tuple[bool, int], int]:
         """{(is_buy, px): size} of the quotes wanted on `grid`, the nearest first."""
-        units = inst.units
         anchor, step, spread, _ = grid
-        growth = 1 + self.growth_pct / 100
-        usdc = float(self.level_usdc) * USDC  # micro-USDC: price in ticks times lots
+        sizes = self._sizes
+        if sizes is None:  # micro-USDC (price in ticks times lots) by level
+            growth = 1 + self.growth_pct / 100
+            usdc = float(self.level_usdc) * USDC
+            sizes = self._sizes = tuple(usdc * growth**k for k in range(self.levels))
         out: dict[tuple[bool, int], int] = {}
         reach = spread + (self.levels - 1) * step
         # every price of the ladder is a multiple of the valid step at the anchor's scale;
         # only a ladder that reaches across a power of ten needs each price checked
-        uniform = anchor - reach > 0 and len(str(anchor - reach)) == len(str(anchor + reach))
-        for k in range(self.levels):
-            size_usdc = usdc * growth**k
+        if anchor - reach > 0 and len(str(anchor - reach)) == len(str(anchor + reach)):
+            away = spread
+            for size_usdc in sizes:
+                px = anchor - away
+                sz = int(size_usdc / px)
+                if sz > 0:
+                    out[True, px] = sz
+                px = anchor + away
+                sz = int(size_usdc / px)
+                if sz > 0:
+                    out[False, px] = sz
+                away += step
+            return out
+        units = inst.units
+        for k, size_usdc in enumerate(sizes):
             away = spread + k * step
             for is_buy, px in ((True, anchor - away), (False, anchor + away)):
-                if not uniform and (px <= 0 or units.price_error(px) is not None):
+                if px <= 0 or units.price_error(px) is not None:
                     continue
                 sz = int(size_usdc / px)
                 if sz > 0:

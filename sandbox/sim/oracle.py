@@ -192,8 +192,11 @@ class Basis:
         self.start_ms = 0
         self.steps = 0
         self.value = self.mean
+        self._until = -(1 << 62)  # the value holds until then (see `at`)
 
     def at(self, ts: int) -> float:
+        if ts < self._until:  # within the current step (asked many times a step)
+            return self.value
         target = max(0, (ts - self.start_ms) // self.step_ms)
         if self.kick:
             mean, keep, kick, gauss = self.mean, self.keep, self.kick, self.rng.gauss
@@ -202,6 +205,7 @@ class Basis:
                 value = mean + keep * (value - mean) + kick * gauss(0.0, 1.0)
                 self.steps += 1
             self.value = value
+        self._until = self.start_ms + (target + 1) * self.step_ms
         return self.value
 
 
@@ -309,17 +313,22 @@ class Oracle:
         """Post every coin's price (or `only` one's), changed or not, as the venue's
         validators do every ~3 s: each post is also when the mark is recomputed from the
         book. Returns what was posted."""
-        coins = [only] if only is not None else list(self.paths)
+        coins = (only,) if only is not None else tuple(self.paths)
         prices, others = {}, {}
         other_venues = self.other_venues
+        paths, scale, shocks, ticks = self.paths, self.scale, self.shocks, self.ticks
         for coin in coins:
-            for s in [s for s in self.shocks[coin] if s.start_ms + s.duration_ms <= now]:
-                self.scale[coin] *= 1.0 + s.pct / 100  # done: part of the level now
-                self.shocks[coin].remove(s)
-            px = self._px(coin, now)
-            prices[coin] = self._ticks(coin, px)
+            if shocks[coin]:
+                for s in [s for s in shocks[coin] if s.start_ms + s.duration_ms <= now]:
+                    scale[coin] *= 1.0 + s.pct / 100  # done: part of the level now
+                    shocks[coin].remove(s)
+                px = self._px(coin, now)
+            else:
+                px = paths[coin].price(now) * scale[coin]
+            per_usdc = ticks[coin]
+            prices[coin] = max(1, round(px * per_usdc))
             if other_venues is not None:
-                others[coin] = self._ticks(coin, other_venues.mid(coin, now, px))
+                others[coin] = max(1, round(other_venues.mid(coin, now, px) * per_usdc))
         if prices:
             self.post(prices, others)
         return prices
