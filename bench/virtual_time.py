@@ -182,6 +182,13 @@ def main() -> None:
         return f"{virtual_s / wall:,.0f}x"
 
     day_s = 24 * 3600
+    calm_x, bots_x = hours * 3600 / calm, bots_virtual / bots_wall
+
+    def verdict(x: float, target: float, day: float = 0, day_target: float = 0) -> str:
+        if x >= target:
+            return f"{x:,.0f}x: met."
+        return (f"{x:,.0f}x: not met (a day takes {day:.1f} s, {day / day_target:.1f} times "
+                f"the target).")  # fmt: skip
     parts_rows = "\n".join(f"| {part} | {sec:.1f} | {sec / calm:.0%} |"
                            for part, sec in sorted(calm_parts.items(), key=lambda p: -p[1]))  # fmt: skip
     body = f"""
@@ -213,7 +220,8 @@ A one-hour advance over `POST /sandbox/clock/advance` on the default market took
 server for a millisecond after every 25 ms of work).
 
 Targets: 10,000x with the default market and no bots (a day in under 8.64 s); 1,000x with
-a few bots on sockets.
+a few bots on sockets. No bots: {verdict(calm_x, 10_000, calm * 24 / hours, 8.64)}
+With bots: {verdict(bots_x, 1_000)}
 """
     if not args.no_write:
         write_section("virtual-time", "Virtual time", body)
