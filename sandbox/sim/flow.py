@@ -2,10 +2,12 @@
 volume, the candles and the open interest of a live market.
 
 A `TakerFlow` is `traders` ordinary accounts (addresses derived from the flow's name),
-funded at start, each at `leverage` on every coin of the flow. Orders arrive at random
-(a Poisson process of `trades_per_minute` per coin, seeded): a trader picked at random sends
-an immediate-or-cancel order, as a market order does, on a coin picked at random, of about
-`order_usdc` (an exponential draw, at least the venue's minimum). A trader who holds the
+funded at start, each at `leverage` on every coin of the flow. Traders keep to their own
+coins, as most do: the coins are dealt out among them in turn (with more traders than
+coins, each coin has several traders and each trader one coin). Orders arrive at random
+(a Poisson process of `trades_per_minute` per coin, seeded): on a coin picked at random,
+one of its traders picked at random sends an immediate-or-cancel order, as a market order
+does, of about `order_usdc` (an exponential draw, at least the venue's minimum). A trader who holds the
 coin closes part of it half of the time and always once its position passes half of what
 its margin allows; otherwise it buys or sells with even odds. So open interest builds and
 decays around a level, and the flow's own positions are real risk: a crash liquidates the
@@ -47,6 +49,13 @@ class TakerFlow:
         self.rate_per_ms = trades_per_minute * len(self.coins) / 60_000
         self.order_usdc, self.leverage, self.usdc = order_usdc, leverage, usdc
         self.addresses = tuple(trader_address(name, i) for i in range(1, traders + 1))
+        n = len(self.coins)
+        # each coin's traders: with as many traders as coins or more, coin j has traders
+        # j, j + n, j + 2n, ...; with fewer, coin j has trader j mod traders alone
+        self.dealt = tuple(
+            self.addresses[j::n] if traders >= n else (self.addresses[j % traders],)
+            for j in range(n)
+        )
         self.rng = random.Random(f"{seed}:flow:{name}")
         self.handle = None
         self.funded = False
@@ -91,8 +100,9 @@ class TakerFlow:
     def trade(self) -> None:
         """One trader's market order now."""
         rng = self.rng
-        coin = self.coins[rng.randrange(len(self.coins))]
-        address = self.addresses[rng.randrange(len(self.addresses))]
+        j = rng.randrange(len(self.coins))
+        coin, traders = self.coins[j], self.dealt[j]
+        address = traders[rng.randrange(len(traders))]
         usdc = max(MIN_ORDER_USDC, min(20 * self.order_usdc,
                                        self.order_usdc * rng.expovariate(1.0)))  # fmt: skip
         close_some = rng.random() < 0.5
