@@ -76,6 +76,7 @@ class Exchange(MatchingMixin, TriggersMixin, TradingMixin, TwapMixin, FundsMixin
         self._max_open_orders = config.max_open_orders
         self._price_band = config.price_band_pct
         self._mark_is_oracle = config.mark_rule == "oracle"
+        self._batch = self._batch_free = None  # see TradingMixin._place_orders
         self.halted: set[int] = set()  # assets whose matching is paused
         self.delisted: set[int] = set()  # assets delisted (halted for good)
 

@@ -134,10 +134,16 @@ class TradingMixin:
         new = reserved_margin(buy_ntl, buy_sz, sell_ntl, sell_sz, size, lev)
         delta = new - acct.order_margin.get(asset, 0)
         if delta > 0:
-            if positions:
-                available = self.available_margin(acct)
-            else:
+            if not positions:
                 available = acct.raw - acct.order_margin_total
+            elif self._batch is acct:  # a batch's next order: its positions' part is known
+                known = self._batch_free
+                if known is None or known[0] != self.trade_seq:  # (unless it traded since)
+                    known = self._batch_free = (
+                        self.trade_seq, self.available_margin(acct) + acct.order_margin_total)
+                available = known[1] - acct.order_margin_total
+            else:
+                available = self.available_margin(acct)
             if delta > available:
                 raise errors.Rejected(errors.PERP_MARGIN)
         limit = inst.max_notional[lev]
@@ -273,7 +279,14 @@ class TradingMixin:
             if len(orders) == 1:
                 statuses = (self._place_one(acct, orders[0], builder),)
             else:
-                statuses = tuple(self._place_one(acct, spec, builder) for spec in orders)
+                # Within a batch nothing but the account's own fills changes its cash and
+                # positions (no mark moves, no timer runs): the part of its available margin
+                # they make is worked out once, and again only after a fill.
+                self._batch, self._batch_free = acct, None
+                try:
+                    statuses = tuple(self._place_one(acct, spec, builder) for spec in orders)
+                finally:
+                    self._batch = self._batch_free = None
         elif grouping == "normalTpsl":
             statuses = self._place_normal_tpsl(acct, c.orders, builder)
         elif grouping == "positionTpsl":

@@ -50,7 +50,7 @@ class MarketMaker:
         self.growth_pct = float(growth_pct)
         self.level_usdc, self.requote_ms, self.capital_usdc = level_usdc, requote_ms, capital_usdc
         self.requote_bps = requote_bps
-        self.quoted: dict[int, tuple] = {}  # asset -> (center, what rested) when it quoted
+        self.quoted: dict[int, tuple] = {}  # asset -> (center, bought, sold) when it quoted
         self.grids: dict[int, tuple] = {}  # asset -> the grid it quotes on (see `_grid`)
         self.live: dict[int, dict[tuple[bool, int], int]] = {}  # asset -> level -> oid
         self.handle = None
@@ -99,12 +99,6 @@ class MarketMaker:
         if cancels:
             self.venue.apply(cmd.Cancel(self.address, cancels))
 
-    @staticmethod
-    def _resting(acct, asset: int) -> tuple[int, int]:
-        """What rests of the maker's quotes in `asset` (bought, sold): a fill changes it."""
-        totals = acct.order_totals.get(asset) if acct is not None else None
-        return (totals.buy_sz, totals.sell_sz) if totals is not None else (0, 0)
-
     def requote(self) -> None:
         """Look at every coin; move the quotes of those whose price moved a step of the grid
         or whose quotes filled: one cancel and one batch of new orders for all of them."""
@@ -128,17 +122,19 @@ class MarketMaker:
             # the fair price, in ticks
             center = round(oracle * (1.0 + basis.at(now))) if basis is not None else oracle
             t = totals.get(asset)
-            resting = (t.buy_sz, t.sell_sz) if t is not None else (0, 0)
+            buy, sell = (t.buy_sz, t.sell_sz) if t is not None else (0, 0)
+            # (center, bought, sold) when it last quoted: a fill changes what rests
             last = quoted.get(asset)
-            if last is not None and last[1] == resting:
+            unfilled = last is not None and last[1] == buy and last[2] == sell
+            if unfilled:
                 grid = grids.get(asset)
                 if grid is not None and abs(center - grid[0]) * 2 < grid[1]:
                     continue  # nothing filled, and the grid's nearest step is where it was
                 if center == last[0] or abs(center - last[0]) < threshold * last[0]:
                     continue  # nothing filled, and the price has not moved enough
             grid = self._grid(inst, center)
-            if last is not None and last[1] == resting and grid == grids.get(asset):
-                quoted[asset] = (center, resting)
+            if unfilled and grid == grids.get(asset):
+                quoted[asset] = (center, buy, sell)
                 continue  # the grid has not moved a step
             grids[asset] = grid
             moving.append((inst, center))
@@ -149,7 +145,7 @@ class MarketMaker:
         totals = acct.order_totals if acct is not None else {}
         for inst, center in moving:
             t = totals.get(inst.asset)
-            quoted[inst.asset] = (center, (t.buy_sz, t.sell_sz) if t is not None else (0, 0))
+            quoted[inst.asset] = (center, t.buy_sz, t.sell_sz) if t is not None else (center, 0, 0)
 
     def _grid(self, inst, center: int) -> tuple[int, int, int]:
         """(anchor, step, spread) in ticks of the grid the quotes of `inst` sit on for the
@@ -181,24 +177,26 @@ class MarketMaker:
         cancels = []
         keys: list[tuple[int, tuple[bool, int]]] = []
         specs = []
+        every_live = self.live
+        spec = cmd.OrderSpec
         for inst, grid in grids:
             asset = inst.asset
             wanted = self._levels(inst, grid)
-            live = self.live.setdefault(asset, {})
-            for key, oid in list(live.items()):
+            kept = {}
+            for key, oid in every_live.get(asset, {}).items():
                 order = orders.get(oid)
                 if order is None:  # filled, or cancelled by the venue
-                    del live[key]
                     continue
                 sz = wanted.get(key)
                 if sz is not None and 2 * order.sz >= sz:
                     del wanted[key]  # already quoted there
+                    kept[key] = oid
                 else:
                     cancels.append((asset, oid))
-                    del live[key]
-            for (is_buy, px), sz in wanted.items():
-                keys.append((asset, (is_buy, px)))
-                specs.append(cmd.OrderSpec(asset, is_buy, px, sz))
+            every_live[asset] = kept
+            for key, sz in wanted.items():
+                keys.append((asset, key))
+                specs.append(spec(asset, key[0], key[1], sz))
         venue = self.venue
         if cancels:
             venue.apply(cmd.Cancel(self.address, tuple(cancels)))
