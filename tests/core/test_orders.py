@@ -93,6 +93,33 @@ def test_margin_counts_resting_orders_but_not_orders_that_only_reduce():
     assert s.account(ALICE).order_margin_total == 3_050_000_000
 
 
+def test_a_fill_early_in_a_batch_counts_against_the_margin_of_the_orders_after_it():
+    """Alice, long 0.1 BTC with $10k at 20x, sends a batch: a market buy of 1 BTC ($3k of
+    margin once filled), then a $160k bid ($8k). Alone the bid would fit; after the fill
+    in front of it, it does not. (Within a batch the margin her positions take is worked
+    out once, and again after each fill.)"""
+    s = scene()
+    s.order(BOB, "BTC", "A", "60000", "1.1")
+    s.order(ALICE, "BTC", "B", "60000", "0.1", tif="Ioc")
+    result = s.orders(ALICE, [
+        s.spec("BTC", "B", "60000", "1", tif="Ioc"),
+        s.spec("BTC", "B", "50000", "3.2"),
+    ])  # fmt: skip
+    bought, bid = result.statuses
+    assert isinstance(bought, ev.Filled)
+    assert error(bid) == errors.PERP_MARGIN + " asset=0"
+    assert s.size(ALICE, "BTC") == s.sz("BTC", "1.1")
+    # the same bid in a batch of its own, had the fill not happened: it fits
+    t = scene()
+    t.order(BOB, "BTC", "A", "60000", "0.1")
+    t.order(ALICE, "BTC", "B", "60000", "0.1", tif="Ioc")
+    first, second = t.orders(ALICE, [
+        t.spec("BTC", "B", "50000", "0.01"),
+        t.spec("BTC", "B", "50000", "3.2"),
+    ]).statuses  # fmt: skip
+    assert isinstance(first, ev.Resting) and isinstance(second, ev.Resting)
+
+
 def test_reduce_only_is_cut_to_the_position_and_never_flips():
     s = scene()
     assert error(s.order(ALICE, "BTC", "A", "60000", "0.01", reduce_only=True)) == (
