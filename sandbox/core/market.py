@@ -64,21 +64,33 @@ class MarketMixin:
 
     def _refresh_marks(self, oracle: list[int | None]) -> None:
         """Recompute the mark of every asset whose oracle was just set, then let the
-        consequences of each changed mark run (triggers), asset by asset."""
+        consequences of each changed mark run (triggers), asset by asset. (`compute_mark`
+        written out: this runs for every asset at every oracle post.)"""
         mark: list[int | None] = [None] * len(self.instruments)
         marks, moved, prev = self.marks, self._moved, self.prev_marks
-        compute = self.compute_mark
         changed = []
-        for asset, px in enumerate(oracle):
-            if px is not None:
-                new = compute(asset)
-                old = marks[asset]
-                if new != old:
-                    prev[asset] = old
-                    self.set_mark(asset, new)
-                    moved.append(asset)
-                    mark[asset] = new
-                    changed.append(asset)
+        if self._mark_is_oracle:
+            fresh = [(asset, px) for asset, px in enumerate(oracle) if px is not None]
+        else:
+            books, states, last = self.books, self._mark_state, self.last_trade_px
+            others, instruments, ts = self.other_venue_mids, self.instruments, self.ts
+            fresh = []
+            for asset, px in enumerate(oracle):
+                if px is None:
+                    continue
+                book = books[asset]
+                bids, asks = book.bids.keys, book.asks.keys
+                raw = mark_price(states[asset], px, bids[-1] if bids else None,
+                                 -asks[-1] if asks else None, last[asset], ts, others[asset])  # fmt: skip
+                fresh.append((asset, instruments[asset].units.nearest_px(raw)))
+        for asset, new in fresh:
+            old = marks[asset]
+            if new != old:
+                prev[asset] = old
+                self.set_mark(asset, new)
+                moved.append(asset)
+                mark[asset] = new
+                changed.append(asset)
         self._events.append(ev.Prices(tuple(oracle), tuple(mark), self.ts))
         for asset in changed:
             self._on_mark(asset)

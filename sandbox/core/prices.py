@@ -150,22 +150,45 @@ def mark_price(
     other_venues: int | None = None,
 ) -> int:
     """Update the EMAs with this moment's book and return the raw mark (in ticks).
-    `other_venues` is the other venues' perp mid, when known."""
+    `other_venues` is the other venues' perp mid, when known. (The EMAs' `update` and
+    `value` are written out here: this runs for every asset at every oracle post.)"""
+    spread_ema = state.spread_ema
     if bid is not None and ask is not None:
-        state.spread_ema.update(bid + ask - 2 * oracle, ts)
+        sample = bid + ask - 2 * oracle
+        since = spread_ema.last_ts
+        if since is None:
+            spread_ema.num, spread_ema.den, spread_ema.last_ts = sample * FP_ONE, FP_ONE, ts
+        elif ts > since:
+            t = ts - since
+            if t == spread_ema._gap:
+                decay = spread_ema._decay
+            else:
+                decay = spread_ema._decay = exp_neg_fp(t, spread_ema.tau)
+                spread_ema._gap = t
+            spread_ema.num = ((spread_ema.num * decay) >> FP_BITS) + sample * t * FP_ONE
+            spread_ema.den = ((spread_ema.den * decay) >> FP_BITS) + t * FP_ONE
+            spread_ema.last_ts = ts
         # the book's price: the median of bid, ask and the last trade (the mean of two)
-        book_px = _median3(bid, ask, last) if last is not None else (bid + ask) // 2
+        if last is None:
+            book_px = (bid + ask) // 2
+        else:
+            low, high = (bid, ask) if bid <= ask else (ask, bid)
+            book_px = low if last < low else (high if last > high else last)
     elif bid is not None or ask is not None or last is not None:
         book_px = median([p for p in (bid, ask, last) if p is not None])
     else:
         book_px = None
-    spread = state.spread_ema.value()
-    first = oracle + (spread // 2 if spread is not None else 0)
+    den = spread_ema.den
+    first = oracle + (spread_ema.num // den // 2 if den else 0)
     if book_px is None:
         return _two(state, first, other_venues) if other_venues else first
     state.book_ema.update(book_px, ts)
     if other_venues:
-        return _median3(first, book_px, other_venues)
+        if first > book_px:
+            return book_px if other_venues < book_px else (first if other_venues > first
+                                                            else other_venues)
+        return first if other_venues < first else (book_px if other_venues > book_px
+                                                   else other_venues)
     return _two(state, first, book_px)
 
 

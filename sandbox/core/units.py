@@ -29,6 +29,7 @@ USDC = 10**USDC_DECIMALS
 RATE_DECIMALS = 8
 RATE_SCALE = 10**RATE_DECIMALS
 MAX_SIG_FIGS = 5
+_FIVE_FIGURES = 10**MAX_SIG_FIGS  # the smallest number of six figures
 AVG_PX_DECIMALS = 8
 
 
@@ -106,9 +107,9 @@ class Units:
         """The valid price nearest `px` ticks (5 significant figures unless whole)."""
         if px <= 0:
             return 1
-        excess = len(str(px)) - MAX_SIG_FIGS
-        if excess <= 0 or not px % self.px_one:
+        if px < _FIVE_FIGURES or not px % self.px_one:  # 5 figures at most, or whole
             return px
+        excess = len(str(px)) - MAX_SIG_FIGS
         step = 10 ** min(excess, self.px_decimals)
         return (px + step // 2) // step * step
 

@@ -67,12 +67,18 @@ class RandomWalk(Path):
         self.px = float(px)
 
     def price(self, ts: int) -> float:
-        target = max(0, (ts - self.start_ms) // self.step_ms)
+        target = (ts - self.start_ms) // self.step_ms
+        if self.steps >= target:  # forward only: asked in increasing time order
+            return self.px
         sigma = self.sigma
-        while self.steps < target:  # forward only: asked in increasing time order
-            self.px *= math.exp(sigma * self.rng.gauss(0.0, 1.0) - sigma * sigma / 2)
-            self.steps += 1
-        return self.px
+        drift = sigma * sigma / 2
+        gauss, exp = self.rng.gauss, math.exp
+        px = self.px
+        for _ in range(target - self.steps):
+            px *= exp(sigma * gauss(0.0, 1.0) - drift)
+        self.px = px
+        self.steps = target
+        return px
 
 
 class Scripted(Path):
@@ -230,9 +236,12 @@ class OtherVenues:
         """The other venues' mid of `coin` at `now`, the oracle being at `oracle_px`."""
         past = oracle_px
         if self.lag_ms:
-            history = self.history.setdefault(coin, deque())
+            history = self.history.get(coin)
+            if history is None:
+                history = self.history[coin] = deque()
             history.append((now, oracle_px))
-            while len(history) > 1 and history[1][0] <= now - self.lag_ms:
+            until = now - self.lag_ms
+            while len(history) > 1 and history[1][0] <= until:
                 history.popleft()  # keep the last price at or before now - lag, and after
             past = history[0][1]
         px = past * (1.0 + self.basis)
