@@ -23,6 +23,7 @@ from aiohttp import web
 from protocol import wire
 from sandbox.server import control_routes, info
 from sandbox.server.actions import ExchangeApi, RateLimited
+from sandbox.server.bodies import BadBody, read_body
 from sandbox.server.venue import Venue
 from sandbox.server.ws import WsEndpoint
 
@@ -62,7 +63,10 @@ def create_app(
     limits = venue.limits
 
     async def post_info(request: web.Request) -> web.Response:
-        body = await request.read()
+        try:
+            body = await read_body(request, config.max_body_bytes)
+        except BadBody as bad:
+            return bad.response()
         ip = request.remote or ""
         try:
             payload = wire.any_decoder.decode(body)
@@ -85,7 +89,10 @@ def create_app(
         return _json_response(answer)
 
     async def post_exchange(request: web.Request) -> web.Response:
-        body = await request.read()
+        try:
+            body = await read_body(request, config.max_body_bytes)
+        except BadBody as bad:
+            return bad.response()
         ip = request.remote or ""
         try:
             return _json_response(exchange_api.handle_body(body, ip))
@@ -208,6 +215,8 @@ class Server:
         return f"http://{self.host}:{self.port}"
 
     async def close(self) -> None:
+        """Stop serving: an advance under way ends where it is, the connections close."""
+        self.runner.app[VENUE].stopping = True
         await self.runner.cleanup()
 
 
@@ -218,7 +227,8 @@ async def serve(venue: Venue, host: str | None = None, port: int | None = None, 
     host = config.host if host is None else host
     port = config.port if port is None else port
     app = create_app(venue, background=background, admin_token=admin_token)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    # bodies are decompressed by `read_body`, which answers one that does not match its header
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, auto_decompress=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
     await site.start()

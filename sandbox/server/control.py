@@ -10,7 +10,6 @@ raises `BadRequest`. The routes, their index and the token check are in
 from __future__ import annotations
 
 import itertools
-import math
 import secrets
 from decimal import Decimal, InvalidOperation
 
@@ -21,11 +20,14 @@ from protocol.numbers import DecimalSyntaxError
 from sandbox.core import commands as cmd
 from sandbox.core import events as ev
 from sandbox.core.adl import quantiles as adl_quantiles
-from sandbox.core.errors import InvariantError
+from sandbox.core.errors import InvariantError, Rejected
 from sandbox.core.invariants import cash_in_pools
 from sandbox.core.units import fmt_usdc, parse_usdc
 from sandbox.server.audit import step_json
 from sandbox.server.registry import Denied, normalize
+from sandbox.sim.oracle import MAX_SHOCK_MS, MAX_SHOCK_PCT, price_error
+
+MAX_ADVANCE_MS = 7 * 86_400_000  # a week of virtual time a call (a few minutes of CPU)
 
 
 class BadRequest(Exception):
@@ -189,47 +191,53 @@ class Control:
 
     def set_oracle(self, payload: dict) -> dict:
         coin, px = self._coin(payload), self._number(payload, "px")
-        if px <= 0:
-            raise BadRequest("px must be positive")
-        self.venue.oracle.set_price(coin, float(px), self.venue.now())
+        try:  # refused (nothing changed) unless a price the coin can take
+            self.venue.oracle.set_price(coin, float(px), self.venue.now())
+        except ValueError as refused:
+            raise BadRequest(f"px: {refused}") from None
         return self._price_answer(coin)
 
     def shock(self, payload: dict) -> dict:
         """Move a coin's oracle by `pct` percent, spread evenly over `ms` (at once without):
         the price now, the `target` the shock takes it to and when (`at`, ms), with the
-        path's own moves aside (a random walk keeps walking on top)."""
+        path's own moves aside (a random walk keeps walking on top). A shock that would take
+        the price out of what the coin can take is refused, and changes nothing."""
         coin, pct = self._coin(payload), self._number(payload, "pct")
-        ms = int(self._number(payload, "ms")) if "ms" in payload else 0
+        ms = self._number(payload, "ms") if "ms" in payload else Decimal(0)
         if pct <= -100:
             raise BadRequest("pct must be above -100")
-        if ms < 0:
-            raise BadRequest("ms must not be negative")
-        venue = self.venue
-        if coin not in venue.oracle.paths:
+        if pct > MAX_SHOCK_PCT:
+            raise BadRequest(f"pct must be at most {MAX_SHOCK_PCT:,} (the price 10,000 times)")
+        if ms < 0 or ms != int(ms):
+            raise BadRequest("ms must be a whole number of milliseconds, not negative")
+        if ms > MAX_SHOCK_MS:
+            raise BadRequest(f"ms must be at most {MAX_SHOCK_MS} (a year)")
+        ms = int(ms)
+        venue, oracle = self.venue, self.venue.oracle
+        now = venue.now()
+        if coin not in oracle.paths:
             inst = venue.exchange.by_name[coin]
             current = venue.exchange.oracles[inst.asset]
             if not current:
                 raise BadRequest(f"{coin} has no price yet")
-            venue.oracle.set_price(coin, current / inst.units.px_one, venue.now())
-        now = venue.now()
-        venue.oracle.shock(coin, float(pct), ms, now)
+            reason = price_error(current / inst.units.px_one * (1 + float(pct) / 100),
+                                 oracle.ticks[coin])  # fmt: skip
+            if reason is not None:
+                raise BadRequest(f"the shock would take {coin}'s price out of range: it {reason}")
+            oracle.set_price(coin, current / inst.units.px_one, now)
+        try:
+            oracle.shock(coin, float(pct), ms, now)
+        except ValueError as refused:
+            raise BadRequest(str(refused)) from None
         units = venue.exchange.by_name[coin].units
+        target = max(1, round(oracle.target(coin, now, now + ms) * oracle.ticks[coin]))
         return {
             **self._price_answer(coin),
-            "target": units.fmt_px(self._projected(coin, now, now + ms)),
+            "target": units.fmt_px(target),
             "at": now + ms,
             "pct": int(pct) if pct == pct.to_integral_value() else float(pct),
             "ms": ms,
         }
-
-    def _projected(self, coin: str, now: int, at: int) -> int:
-        """`coin`'s oracle price at `at` (ticks), its path held where it is `now` and its
-        shocks run their course: the oracle's own formula (`Oracle.price`), at a later time
-        for the shocks only."""
-        oracle = self.venue.oracle
-        level = oracle.paths[coin].price(now) * oracle.scale[coin]
-        factor = math.prod(shock.factor(at) for shock in oracle.shocks[coin])
-        return max(1, round(level * factor * oracle.ticks[coin]))
 
     def clock(self, payload: dict) -> dict:
         venue = self.venue
@@ -244,6 +252,9 @@ class Control:
         ms = self._number(payload, "ms")
         if ms < 0 or ms != int(ms):
             raise BadRequest("ms must be a whole number of milliseconds, not negative")
+        if ms > MAX_ADVANCE_MS:
+            raise BadRequest(f"ms must be at most {MAX_ADVANCE_MS} (7 days) a call: "
+                             "advance again to go further")  # fmt: skip
         await self.venue.advance_yielding(int(ms))
         return self.clock(payload)
 
@@ -333,7 +344,7 @@ class Control:
         if payload.get("sz") is not None:
             try:
                 sz = inst.units.parse_sz(str(self._number(payload, "sz")))
-            except (DecimalSyntaxError, ValueError):
+            except (DecimalSyntaxError, ValueError, Rejected):
                 raise BadRequest(f'sz must be a size of {coin}, e.g. "0.1"') from None
         if user not in self.venue.exchange.accounts:
             raise BadRequest(f"no account {user}")

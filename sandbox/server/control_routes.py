@@ -18,6 +18,7 @@ import msgspec
 from aiohttp import web
 
 from protocol import wire
+from sandbox.server.bodies import BadBody, read_body
 from sandbox.server.control import BadRequest, Control
 
 
@@ -126,8 +127,10 @@ def add_routes(app: web.Application, venue, token: str) -> None:
             payload: dict = dict(request.query)
             if request.method == "POST":
                 try:
-                    body = await request.read()
+                    body = await read_body(request, venue.config.max_body_bytes)
                     decoded = msgspec.json.decode(body) if body else {}
+                except BadBody as bad:
+                    return _json({"error": bad.text}, bad.status)
                 except (msgspec.DecodeError, RecursionError):
                     return _json({"error": "the body is not JSON"}, 400)
                 if not isinstance(decoded, dict):

@@ -61,7 +61,9 @@ class Unknown(Exception):
 
 def _coin(venue, sub: dict) -> tuple[int, str]:
     coin = sub.get("coin")
-    inst = venue.exchange.by_name.get(coin) if isinstance(coin, str) else None
+    if not isinstance(coin, str):  # not a coin's name at all: the venue cannot parse it
+        raise Unknown
+    inst = venue.exchange.by_name.get(coin)
     if inst is None:
         raise UnknownCoin
     return inst.asset, inst.name
@@ -124,6 +126,8 @@ def normalize_subscription(venue, sub: Any) -> tuple[tuple, dict]:
     if kind == "candle":
         _, coin = _coin(venue, sub)
         interval = sub.get("interval")
+        if not isinstance(interval, str):
+            raise Unknown
         if interval not in INTERVALS:
             raise Invalid
         return ("candle", coin, interval), {"type": "candle", "coin": coin, "interval": interval}

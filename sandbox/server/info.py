@@ -8,6 +8,7 @@ body. Addresses are accepted in any case and answered lowercase.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from protocol import wire
@@ -18,6 +19,7 @@ from sandbox.server.history import INTERVALS
 from sandbox.server.registry import Denied, normalize
 from sandbox.server.views import SPOT_META, book_precision_ok
 
+log = logging.getLogger("sandbox.server")
 UNREADABLE = "Failed to deserialize the JSON body into the target type"
 # The venue's fee tiers (docs, fees): by 14-day volume, perps taker/maker and spot; maker
 # rebates by share of the venue's maker volume. The sandbox charges the base tier.
@@ -292,7 +294,7 @@ def _candle_snapshot(venue, req):
         raise Unreadable("req: expected an object")
     asset = _coin(venue, inner)
     interval = inner.get("interval")
-    if interval not in INTERVALS:
+    if not isinstance(interval, str) or interval not in INTERVALS:
         raise Unreadable("interval")
     start = _int(inner, "startTime")
     end = _int(inner, "endTime", None) or venue.exchange.ts
@@ -562,10 +564,20 @@ def answer(venue, req: Any) -> Any:
     """The response to an /info request already decoded from JSON."""
     if not isinstance(req, dict):
         raise Unreadable("expected an object")
-    handler = HANDLERS.get(req.get("type"))
+    kind = req.get("type")
+    if not isinstance(kind, str):
+        raise Unreadable("type: expected a string")
+    handler = HANDLERS.get(kind)
     if handler is None:
-        raise Unreadable(f"unknown variant {req.get('type')!r}")
-    return handler(venue, req)
+        raise Unreadable(f"unknown variant {kind!r}")
+    try:
+        return handler(venue, req)
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError) as exc:
+        # a field of a type or size the handler did not expect: the venue could not have
+        # deserialized the request either (a handler's own fault shows in the log)
+        log.warning("/info %s: a request it could not read (%s: %s)", kind,
+                    type(exc).__name__, str(exc)[:200])  # fmt: skip
+        raise Unreadable(kind) from None
 
 
 from sandbox.server import info_platform  # noqa: E402  (it reads the helpers above)

@@ -130,6 +130,7 @@ class Venue:
         # whoever wants every command's events as they happen (a run's recorder)
         self.taps: list[Callable[[list], None]] = []
         self._advancing = asyncio.Lock()  # one advance_yielding at a time
+        self.stopping = False  # the server is shutting down: advances end where they are
         if self.virtual:  # market data per block of virtual time, when there is any
             self.hub.on_subscribe = self._block_due
             self._schedule_tick()
@@ -265,7 +266,8 @@ class Venue:
         never blocks the server. A request served in between sees the venue at the time the
         advance has reached. Advances asked for at once (the control plane's, a scenario's
         player) run one after the other; a snapshot restored in between ends the advance
-        where the restore put the clock. Returns the time it ends at."""
+        where the restore put the clock, and so does the server stopping (`stopping`).
+        Returns the time it ends at."""
         if not self.virtual:
             raise ValueError("the clock only advances on request in virtual time")
         if ms < 0:
@@ -275,7 +277,7 @@ class Venue:
             target = timeline.now + ms
             clock = time.perf_counter
             began = clock()
-            while timeline.now < target:
+            while timeline.now < target and not self.stopping:
                 timeline.run_until(min(target, timeline.now + ADVANCE_PIECE_MS))
                 if timeline.now < target and clock() - began >= slice_s:
                     self.flush()
@@ -286,6 +288,9 @@ class Venue:
                         self.flush()  # where the snapshot had it, and stays there
                         return self.timeline.now
                     began = clock()
+            if self.stopping:  # the server is stopping: the clock stays where it got to
+                self.flush()
+                return timeline.now
             if self.exchange.ts < target:
                 self.apply(cmd.Tick())
             self.flush()

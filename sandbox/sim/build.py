@@ -172,10 +172,14 @@ class _Event:
             chosen = [self.makers[m] for m in event.makers] or venue.liquidity.makers
             for maker in chosen:
                 maker.pull() if kind == "pull_liquidity" else maker.restore()
-        elif kind == "set_price":
-            venue.oracle.set_price(event.coin, event.px, venue.now())
-        elif kind == "shock":
-            venue.oracle.shock(event.coin, event.pct, event.over_ms, venue.now())
+        elif kind in ("set_price", "shock"):
+            try:  # (refused when it would take the price out of range: nothing changes)
+                if kind == "set_price":
+                    venue.oracle.set_price(event.coin, event.px, venue.now())
+                else:
+                    venue.oracle.shock(event.coin, event.pct, event.over_ms, venue.now())
+            except ValueError as refused:
+                raise ScenarioError(f"the event at {event.at_ms} ms ({kind}): {refused}") from None
         elif kind in ("pause", "resume"):
             assets = tuple(ex.by_name[c].asset for c in event.coins)
             venue.apply(cmd.SetHalted(kind == "pause", assets))

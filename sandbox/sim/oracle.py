@@ -32,6 +32,19 @@ from collections.abc import Callable, Iterable
 from pathlib import Path as FilePath
 
 DAY_MS = 86_400_000
+MAX_PRICE = 1_000_000_000  # USDC a unit: far above any asset's price, and still exact
+MAX_SHOCK_MS = 365 * DAY_MS  # a shock spread over a year at most
+MAX_SHOCK_PCT = 999_900  # a shock that multiplies the price by 10,000 at most
+
+
+def price_error(px: float, ticks: int) -> str | None:
+    """Why the oracle cannot take `px` USDC for a coin of `ticks` ticks a USDC (None: it
+    can): a price is a finite number from one tick up to `MAX_PRICE`."""
+    if not 0 < px <= MAX_PRICE:  # (NaN and infinities fail too)
+        return f"must be positive and at most {MAX_PRICE:,}"
+    if px * ticks < 1:
+        return f"must be at least one tick ({1 / ticks:.{len(str(ticks)) - 1}f})"
+    return None
 SAMPLE_CSV = FilePath(__file__).parent.parent / "data" / "btc_sample.csv"  # see its header
 
 
@@ -292,8 +305,9 @@ class Oracle:
         """Move `coin`'s path so that it is at `px` now (and continues from there); post
         at once. Returns the price posted, in ticks."""
         self._known(coin)
-        if px <= 0:
-            raise ValueError("a price must be positive")
+        reason = price_error(px, self.ticks[coin])
+        if reason is not None:
+            raise ValueError(f"{coin}'s price {reason}")
         if coin not in self.paths:
             self.set_path(coin, Constant(px), now)
         raw = self.paths[coin].price(now) * self._shock(coin, now)
@@ -301,12 +315,31 @@ class Oracle:
         return self.tick(now, only=coin)[coin]
 
     def shock(self, coin: str, pct: float, duration_ms: int, now: int) -> None:
+        """Move `coin`'s price by `pct` percent over `duration_ms` from `now`; refused
+        (ValueError, nothing changed) when it would take the price out of `price_error`'s
+        range, with the path held where it is now."""
         self._known(coin)
         if coin not in self.paths:
             raise ValueError(f"{coin} has no price yet")
+        if not -100 < pct <= MAX_SHOCK_PCT:
+            raise ValueError(f"a shock's pct must be above -100 and at most {MAX_SHOCK_PCT:,}")
+        if not 0 <= duration_ms <= MAX_SHOCK_MS:
+            raise ValueError(f"a shock lasts from 0 to {MAX_SHOCK_MS} ms (a year)")
+        reason = price_error(self.target(coin, now, now + duration_ms, pct), self.ticks[coin])
+        if reason is not None:
+            raise ValueError(f"the shock would take {coin}'s price out of range: it {reason}")
         self.shocks[coin].append(Shock(now, pct, duration_ms))
         if duration_ms <= 0:
             self.tick(now, only=coin)
+
+    def target(self, coin: str, now: int, at: int, pct: float = 0.0) -> float:
+        """`coin`'s price at `at` (USDC), its path held where it is `now` and its shocks
+        (and one more of `pct`, done by then) run their course."""
+        level = self.paths[coin].price(now) * self.scale[coin]
+        factor = 1.0 + pct / 100
+        for shock in self.shocks[coin]:
+            factor *= shock.factor(at)
+        return level * factor
 
     def price(self, coin: str, now: int) -> int:
         """`coin`'s price now, in ticks (at least one tick)."""

@@ -94,8 +94,9 @@ from protocol import signing
 from protocol.numbers import to_scaled
 from sandbox.core.config import ExchangeConfig
 from sandbox.core.instruments import UNIVERSES
-from sandbox.core.units import parse_usdc
+from sandbox.core.units import PERP_MAX_DECIMALS, parse_usdc
 from sandbox.server.config import OtherVenuesConfig
+from sandbox.sim.oracle import MAX_SHOCK_MS, MAX_SHOCK_PCT, price_error
 
 BUILT_IN = ("calm", "cascade", "crash")
 EVENTS = (
@@ -686,8 +687,15 @@ class _Decoder:
             raise ScenarioError(f"{where}: set_price needs px")
         if e.do == "shock" and e.pct is None:
             raise ScenarioError(f"{where}: shock needs pct")
-        if e.do == "shock" and e.pct <= -100:
-            raise ScenarioError(f"{where}: pct must be above -100")
+        if e.do == "shock" and not -100 < e.pct <= MAX_SHOCK_PCT:
+            raise ScenarioError(f"{where}: pct must be above -100 and at most {MAX_SHOCK_PCT:,}")
+        if e.do == "shock" and duration_ms(e.over) > MAX_SHOCK_MS:
+            raise ScenarioError(f"{where}: over must be a year or less")
+        if e.do == "set_price":
+            reason = price_error(positive(e.px, f"{where}: px"),
+                                 10 ** (PERP_MAX_DECIMALS - self.sz_decimals[e.coin]))  # fmt: skip
+            if reason is not None:
+                raise ScenarioError(f"{where}: px {reason}")
         if e.do in ("liquidate", "adl", "deposit") and e.account not in accounts:
             raise ScenarioError(f"{where}: {e.do} needs the name of an account or bot")
         if e.stage not in ("market", "backstop"):
