@@ -19,8 +19,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import math
+import os
 import signal
 import sys
 from decimal import Decimal, InvalidOperation
@@ -38,6 +40,7 @@ from sandbox.server.config import ServerConfig
 from sandbox.server.limits import RateLimitConfig
 
 DEMO_WALLETS = 3
+ADMIN_TOKEN_ENV = "ADL_SANDBOX_ADMIN_TOKEN"  # the admin token, kept out of the process list
 
 
 def demo_key(i: int) -> bytes:
@@ -270,7 +273,21 @@ def _serve_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) ->
     parser.add_argument(
         "--port", type=_port, default=3001, help="port (3001, the SDK's LOCAL_API_URL; 0: any)"
     )
-    parser.add_argument("--admin-token", help="the control plane's token (default: random)")
+    parser.add_argument(
+        "--admin-token",
+        default=os.environ.get(ADMIN_TOKEN_ENV) or None,
+        help=f"the control plane's token (default: ${ADMIN_TOKEN_ENV}, else random; the "
+        "variable keeps it out of the process list)",
+    )
+    parser.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a browser page's origin (e.g. https://tools.example) that may use the "
+        "control plane and the websocket; the server's own pages and any on this machine "
+        "may, other sites' may not (repeatable)",
+    )
     parser.add_argument(
         "--chain",
         choices=("auto", "testnet", "mainnet"),
@@ -393,6 +410,7 @@ async def serve(args: argparse.Namespace) -> None:
             host=args.host,
             port=args.port,
             admin_token=args.admin_token,
+            allowed_origins=tuple(args.allow_origin),
             chain=args.chain,
             block_ms=args.block_ms,
             time=args.time,
@@ -415,6 +433,10 @@ async def serve(args: argparse.Namespace) -> None:
     except OSError as exc:
         sys.exit(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
     print(_banner(server.url, server.admin_token, wallets, args, scenario, venue), flush=True)
+    if not _loopback(args.host):
+        print(f"warning: serving on {args.host}, beyond this machine: whoever can reach it "
+              "can trade here, and with the admin token steer the sandbox", file=sys.stderr,
+              flush=True)  # fmt: skip
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -428,6 +450,16 @@ async def serve(args: argparse.Namespace) -> None:
         await bots
     print("stopping", flush=True)
     await server.close()
+
+
+def _loopback(host: str) -> bool:
+    """Whether `host` is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to anything
 
 
 def _report_bots(task: asyncio.Task) -> None:

@@ -17,6 +17,7 @@ import contextlib
 import logging
 import secrets
 import time
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -32,6 +33,7 @@ REQUESTS_LOG = logging.getLogger("sandbox.server.requests")
 VENUE = web.AppKey("venue", Venue)
 TOKEN = web.AppKey("admin_token", str)
 JSON = "application/json"
+CLIENT_GONE = 499  # the request log's status for a client that left before its answer
 
 
 def _json_response(obj) -> web.Response:
@@ -53,7 +55,8 @@ def create_app(
     config = venue.config
     token = admin_token or config.admin_token or secrets.token_urlsafe(24)
     app = web.Application(
-        client_max_size=config.max_body_bytes, middlewares=[_log_request, _errors]
+        client_max_size=config.max_body_bytes,
+        middlewares=[_log_request, _errors, _origins(frozenset(config.allowed_origins))],
     )
     app[VENUE] = venue
     app[TOKEN] = token
@@ -146,9 +149,49 @@ async def _errors(request: web.Request, handler):
         return await handler(request)
     except web.HTTPException:
         raise
+    except ConnectionResetError:  # the client went away mid-request: nobody to answer
+        return web.Response(status=CLIENT_GONE)
     except Exception:
         log.exception("error handling %s %s", request.method, request.path)
         return web.Response(status=500, text="Internal server error", content_type="text/plain")
+
+
+LOOPBACK = frozenset(("localhost", "127.0.0.1", "::1"))
+
+
+def origin_allowed(origin: str | None, host: str | None, allowed: frozenset[str]) -> bool:
+    """Whether a browser page of `origin` may use the control plane or the websocket of a
+    server reached as `host`: a request without an Origin (not a browser's), the server's
+    own pages, pages on this machine, and those `--allow-origin` names."""
+    if origin is None or origin in allowed:
+        return True
+    try:
+        page = urlsplit(origin)
+        hostname = page.hostname
+    except ValueError:
+        return False
+    if page.scheme not in ("http", "https") or hostname is None:
+        return False  # "null" (a file, a sandboxed frame) and anything else
+    return hostname in LOOPBACK or page.netloc == host
+
+
+def _origins(allowed: frozenset[str]):
+    @web.middleware
+    async def guard(request: web.Request, handler):
+        """Cross-origin browser requests to the control plane and the websocket are
+        refused (403); /info and /exchange answer any page, as the venue's do."""
+        path = request.path.lstrip("/")
+        if (path.startswith("sandbox") or path == "ws") and not origin_allowed(
+            request.headers.get("Origin"), request.host, allowed
+        ):
+            text = (f"the origin {request.headers.get('Origin')} may not use "
+                    f"/{path.split('/')[0]}; start the server with --allow-origin to let it")  # fmt: skip
+            if path == "ws":
+                return web.Response(status=403, text=text, content_type="text/plain")
+            return web.json_response({"error": text}, status=403)
+        return await handler(request)
+
+    return guard
 
 
 def _background(venue: Venue):

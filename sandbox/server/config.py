@@ -52,6 +52,10 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
     port: int = 3001
     admin_token: str | None = None  # None: a fresh random token at start
+    # Browser pages that may use the control plane and the websocket besides the sandbox's
+    # own and any on this machine (http://localhost:5173, say): other sites' pages are
+    # refused, so that a page the developer visits cannot drive their sandbox.
+    allowed_origins: tuple[str, ...] = ()
     # Which phantom-agent source L1 signatures are recovered with: "testnet" ("b", what
     # every client pointed at a local server uses), "mainnet" ("a"), or "auto" (try both,
     # keep the one that recovers a known account or agent).

@@ -224,3 +224,66 @@ def test_sigterm_stops_the_server_in_the_middle_of_a_long_advance(tmp_path):
         if process.poll() is None:
             process.kill()
             process.wait(timeout=10)
+
+
+def test_pages_of_other_sites_may_not_use_the_control_plane_or_the_websocket(vsandbox):
+    """A cross-origin `text/plain` POST is what a page can send without asking first; with
+    the token it would be processed: refused, and nothing done. Pages of the server itself
+    and of this machine may; /info and /exchange answer any page, as the venue's do."""
+    url, token = vsandbox.url, vsandbox.admin_token
+    before = ok(vsandbox, "GET", "/sandbox/clock")["time"]
+    for origin in ("https://evil.example", "null", "http://127.0.0.1.evil.example:3001"):
+        response = requests.post(url + "/sandbox/clock/advance", data='{"ms": 60000}',
+                                 timeout=10, headers={
+                                     "Origin": origin, "Content-Type": "text/plain",
+                                     "Authorization": f"Bearer {token}"})  # fmt: skip
+        assert response.status_code == 403, origin
+        assert "--allow-origin" in response.json()["error"]
+        with pytest.raises(Exception, match="403"):
+            connect(url.replace("http", "ws") + "/ws", origin=origin, open_timeout=5)
+    assert ok(vsandbox, "GET", "/sandbox/clock")["time"] == before
+    host = url.split("//")[1]
+    for origin in (f"http://{host}", "http://localhost:5173", "http://[::1]:8000"):
+        response = requests.post(url + "/sandbox/clock/advance", json={"ms": 1000}, timeout=10,
+                                 headers={"Origin": origin,
+                                          "Authorization": f"Bearer {token}"})  # fmt: skip
+        assert response.status_code == 200, origin
+        with connect(url.replace("http", "ws") + "/ws", origin=origin, open_timeout=5) as ws:
+            ws.send('{"method": "ping"}')
+            assert json.loads(ws.recv(timeout=5)) == {"channel": "pong"}
+    answer = requests.post(url + "/info", json={"type": "allMids"}, timeout=10,
+                           headers={"Origin": "https://evil.example"})  # fmt: skip
+    assert answer.status_code == 200
+
+
+def test_an_origin_named_on_the_command_line_may():
+    from sandbox.server.app import origin_allowed
+
+    allowed = frozenset({"https://tools.example"})
+    assert origin_allowed("https://tools.example", "127.0.0.1:3001", allowed)
+    assert not origin_allowed("https://tools.example.evil", "127.0.0.1:3001", allowed)
+    assert not origin_allowed("https://tools.example", "127.0.0.1:3001", frozenset())
+    assert origin_allowed(None, "127.0.0.1:3001", frozenset())  # not a browser
+    assert not origin_allowed("http://[bad", "127.0.0.1:3001", frozenset())
+
+
+def test_the_admin_token_from_the_environment_and_a_warning_beyond_this_machine():
+    env = {**os.environ, "ADL_SANDBOX_ADMIN_TOKEN": "from-the-env", "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "--port", "0", "--host", "0.0.0.0",
+         "--scenario", "calm", "--no-flow"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )  # fmt: skip
+    try:
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("warning:"):
+                break
+        output = "".join(lines)
+        assert "admin token (Authorization: Bearer ...): from-the-env" in output
+        assert "warning: serving on 0.0.0.0, beyond this machine" in output
+        assert "from-the-env" not in " ".join(process.args)  # not in the process list
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
