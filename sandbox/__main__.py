@@ -20,11 +20,14 @@ import argparse
 import asyncio
 import contextlib
 import ipaddress
+import json
 import logging
 import math
 import os
 import signal
+import sqlite3
 import sys
+import time
 from decimal import Decimal, InvalidOperation
 from typing import NoReturn
 
@@ -280,6 +283,20 @@ def _serve_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) ->
         "variable keeps it out of the process list)",
     )
     parser.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        help="keep the venue's state in DIR (a journal, SQLite): started again on the same "
+        "DIR, the server resumes where it stopped, even after kill -9, with the options it "
+        "was first started with",
+    )
+    parser.add_argument(
+        "--journal-sync",
+        choices=("normal", "full"),
+        default="normal",
+        help="normal: what was answered survives the process being killed; full: also the "
+        "machine stopping, a disk flush per change (normal)",
+    )
+    parser.add_argument(
         "--allow-origin",
         action="append",
         default=[],
@@ -399,10 +416,46 @@ def served_scenario(args: argparse.Namespace):
 
 
 async def serve(args: argparse.Namespace) -> None:
+    from sandbox.server.app import EXCHANGE_API, TOKEN
     from sandbox.server.app import serve as start
+    from sandbox.server.control_routes import JOURNALED
     from sandbox.sim.build import build
     from sandbox.sim.player import live_bots
     from sandbox.sim.scenario import ScenarioError
+
+    journal, resuming = None, False
+    if args.state_dir:  # a journal: a fresh one, or one to resume from
+        from sandbox.server.journal import Journal
+
+        try:
+            journal = Journal(args.state_dir, args.journal_sync)
+        except (OSError, sqlite3.Error) as exc:
+            sys.exit(f"--state-dir {args.state_dir}: {exc}")
+        first = journal.meta("argv")
+        if first is None:
+            journal.set_meta("argv", json.dumps(args.argv))
+        else:  # as it was first started, whatever this command line says
+            state_dir, sync = args.state_dir, args.journal_sync
+            args = _parser().parse_args(json.loads(first))
+            args.state_dir, args.journal_sync = state_dir, sync
+            args.admin_token = journal.meta("admin_token") or args.admin_token
+            resuming = True
+    resumed: list[str] = []
+
+    def prepare(app) -> None:
+        """With a journal: replay it (or write the first checkpoint) before serving."""
+        if journal is None:
+            return
+        venue.journal = journal
+        if resuming:
+            began = time.perf_counter()
+            replayed, _ = venue.resume(app[EXCHANGE_API], JOURNALED)
+            resumed.append(f"resumed from {args.state_dir}: the last checkpoint and {replayed} "
+                           f"journal entries after it, in {time.perf_counter() - began:.2f} s; "
+                           f"state hash {venue.exchange.state_hash()}")  # fmt: skip
+        else:
+            journal.set_meta("admin_token", app[TOKEN])
+        venue.checkpoint()
 
     try:
         scenario = served_scenario(args)
@@ -429,9 +482,11 @@ async def serve(args: argparse.Namespace) -> None:
         if usdc > 0:
             venue.apply(cmd.Deposit(address, usdc))
     try:
-        server = await start(venue)
+        server = await start(venue, prepare=prepare)
     except OSError as exc:
         sys.exit(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+    for line in resumed:
+        print(line, flush=True)
     print(_banner(server.url, server.admin_token, wallets, args, scenario, venue), flush=True)
     if not _loopback(args.host):
         print(f"warning: serving on {args.host}, beyond this machine: whoever can reach it "
@@ -450,6 +505,9 @@ async def serve(args: argparse.Namespace) -> None:
         await bots
     print("stopping", flush=True)
     await server.close()
+    if journal is not None:
+        venue.checkpoint()  # a restart replays nothing
+        journal.close()
 
 
 def _loopback(host: str) -> bool:
@@ -556,6 +614,7 @@ def main(argv: list[str] | None = None) -> None:
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv.insert(0, "serve")  # the default command
     args = _parser().parse_args(argv)
+    args.argv = argv  # (a journal keeps what the server was first started with)
     if args.command == "demo":
         _play(args, "cascade")
         return

@@ -17,6 +17,7 @@ import contextlib
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -32,6 +33,7 @@ log = logging.getLogger("sandbox.server")
 REQUESTS_LOG = logging.getLogger("sandbox.server.requests")
 VENUE = web.AppKey("venue", Venue)
 TOKEN = web.AppKey("admin_token", str)
+EXCHANGE_API = web.AppKey("exchange_api", ExchangeApi)
 JSON = "application/json"
 CLIENT_GONE = 499  # the request log's status for a client that left before its answer
 
@@ -61,6 +63,7 @@ def create_app(
     app[VENUE] = venue
     app[TOKEN] = token
     exchange_api = ExchangeApi(venue)
+    app[EXCHANGE_API] = exchange_api
     ws = WsEndpoint(venue, exchange_api)
 
     limits = venue.limits
@@ -98,7 +101,9 @@ def create_app(
             return bad.response()
         ip = request.remote or ""
         try:
-            return _json_response(exchange_api.handle_body(body, ip))
+            # written down (with `serve --state-dir`) before it is answered
+            answer = venue.journaled("exchange", body, lambda: exchange_api.handle_body(body, ip))
+            return _json_response(answer)
         except RateLimited:
             return _rate_limited()
         except info.Unreadable as unreadable:
@@ -264,12 +269,16 @@ class Server:
 
 
 async def serve(venue: Venue, host: str | None = None, port: int | None = None, *,
-                background: bool = True, admin_token: str | None = None) -> Server:  # fmt: skip
-    """Start serving `venue`; port 0 picks a free port."""
+                background: bool = True, admin_token: str | None = None,
+                prepare: Callable[[web.Application], None] | None = None) -> Server:  # fmt: skip
+    """Start serving `venue`; port 0 picks a free port. `prepare(app)` runs once the
+    application exists and before anything runs or is served (a journal's replay)."""
     config = venue.config
     host = config.host if host is None else host
     port = config.port if port is None else port
     app = create_app(venue, background=background, admin_token=admin_token)
+    if prepare is not None:
+        prepare(app)
     # bodies are decompressed by `read_body`, which answers one that does not match its header
     runner = web.AppRunner(app, access_log=None, handle_signals=False, auto_decompress=False)
     await runner.setup()

@@ -9,7 +9,6 @@ raises `BadRequest`. The routes, their index and the token check are in
 
 from __future__ import annotations
 
-import itertools
 import secrets
 from decimal import Decimal, InvalidOperation
 
@@ -42,7 +41,22 @@ class Control:
         self.snapshots_kept = snapshots_kept
         # 0: the venue as it started serving, what `reset` returns to; kept whatever happens
         self.snapshots = {0: venue.snapshot(0)}
-        self._ids = itertools.count(1)
+        self._next_id = 1
+        # the keys of the accounts it creates: from a secret of its own and a count, so that
+        # a journal replayed creates the same ones
+        self._account_secret = secrets.token_bytes(32)
+        self._accounts_made = 0
+        venue.control = self
+
+    def durable(self) -> dict:
+        """What of the control plane a restart must find again (a checkpoint keeps it)."""
+        return {"snapshots": self.snapshots, "next_id": self._next_id,
+                "secret": self._account_secret, "accounts": self._accounts_made}  # fmt: skip
+
+    def load(self, state: dict) -> None:
+        self.snapshots = state["snapshots"]
+        self._next_id = state["next_id"]
+        self._account_secret, self._accounts_made = state["secret"], state["accounts"]
 
     # -- reading fields ----------------------------------------------------------------------
 
@@ -101,7 +115,8 @@ class Control:
 
     def create_account(self, payload: dict) -> dict:
         amount = self._usdc(payload, default="0")
-        key = secrets.token_bytes(32)
+        self._accounts_made += 1
+        key = signing.keccak(self._account_secret + self._accounts_made.to_bytes(8, "big"))
         address = signing.address_of(key)
         if amount:  # an unfunded account does not exist yet, as on the venue
             self.venue.apply(cmd.Deposit(address, amount))
@@ -413,7 +428,8 @@ class Control:
         return {"id": snapshot.id, "time": snapshot.time, "stateHash": snapshot.state_hash}
 
     def snapshot(self, payload: dict) -> dict:
-        snapshot = self.venue.snapshot(next(self._ids))
+        snapshot = self.venue.snapshot(self._next_id)
+        self._next_id += 1
         self.snapshots[snapshot.id] = snapshot
         if len(self.snapshots) > self.snapshots_kept + 1:  # the oldest goes, never 0
             del self.snapshots[min(i for i in self.snapshots if i)]

@@ -108,6 +108,12 @@ ROUTES: tuple[Route, ...] = (
 )  # fmt: skip
 
 
+# The routes that change the venue, as a journal replays them (path -> handler): every POST
+# but the clock's advance, whose pieces are journaled as they run.
+JOURNALED = {route.path: route.handler for route in ROUTES
+             if route.method == "POST" and not inspect.iscoroutinefunction(route.handler)}  # fmt: skip
+
+
 def add_routes(app: web.Application, venue, token: str) -> None:
     control = Control(venue)
 
@@ -118,7 +124,10 @@ def add_routes(app: web.Application, venue, token: str) -> None:
             given.strip().encode(), token.encode()
         )
 
-    def guarded(handler: Callable[[Control, dict], dict]):
+    def guarded(route: Route):
+        handler = route.handler
+        journaled = route.path in JOURNALED
+
         async def wrapper(request: web.Request) -> web.StreamResponse:
             if not authorized(request):
                 return _json(
@@ -137,7 +146,11 @@ def add_routes(app: web.Application, venue, token: str) -> None:
                     return _json({"error": "the body must be a JSON object"}, 400)
                 payload.update(decoded)
             try:
-                answer = handler(control, payload)
+                if journaled:  # written down (with `serve --state-dir`) before it is answered
+                    record = msgspec.json.encode({"path": route.path, "payload": payload})
+                    answer = venue.journaled("control", record, lambda: handler(control, payload))
+                else:
+                    answer = handler(control, payload)
                 if inspect.isawaitable(answer):  # one that lets the server serve meanwhile
                     answer = await answer
                 return _json(answer)
@@ -147,4 +160,4 @@ def add_routes(app: web.Application, venue, token: str) -> None:
         return wrapper
 
     for route in ROUTES:
-        app.router.add_route(route.method, route.path, guarded(route.handler))
+        app.router.add_route(route.method, route.path, guarded(route))

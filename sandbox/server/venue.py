@@ -33,6 +33,7 @@ from sandbox.server.clock import RealtimeClock, VirtualClock
 from sandbox.server.config import ServerConfig
 from sandbox.server.history import History
 from sandbox.server.hub import Hub
+from sandbox.server.journal import CHECKPOINT_ENTRIES, CHECKPOINT_S, CHECKPOINT_WORK_S
 from sandbox.server.limits import RateLimits
 from sandbox.server.narration import describe, virtual_time
 from sandbox.server.narration import log as waterfall_log
@@ -131,6 +132,12 @@ class Venue:
         self.taps: list[Callable[[list], None]] = []
         self._advancing = asyncio.Lock()  # one advance_yielding at a time
         self.stopping = False  # the server is shutting down: advances end where they are
+        # `serve --state-dir`: what changes the venue is journaled before it is answered
+        # (sandbox.server.journal); the control plane's durable part rides in checkpoints
+        self.journal = None
+        self.control = None
+        self._checkpointed = time.monotonic()
+        self._work = 0.0  # CPU seconds of journaled work since the last checkpoint
         if self.virtual:  # market data per block of virtual time, when there is any
             self.hub.on_subscribe = self._block_due
             self._schedule_tick()
@@ -253,11 +260,19 @@ class Venue:
         if ms < 0:
             raise ValueError("time never goes back")
         target = self.timeline.now + ms
-        self.timeline.run_until(target)
+        self._run_until(target)
         if self.exchange.ts < target:
-            self.apply(cmd.Tick())
+            self._tick_to_end()
         self.flush()
         return target
+
+    def _run_until(self, ts: int) -> None:
+        """Virtual time: run the timeline to `ts` (journaled)."""
+        self.journaled("run", str(ts).encode(), lambda: self.timeline.run_until(ts))
+
+    def _tick_to_end(self) -> None:
+        """Virtual time: the core's clock to the end of an advance (journaled)."""
+        self.journaled("tick", b"", lambda: self.apply(cmd.Tick()))
 
     async def advance_yielding(self, ms: int, slice_s: float = 0.025) -> int:
         """`advance(ms)` in pieces of virtual time: whenever a run of pieces has taken
@@ -280,6 +295,9 @@ class Venue:
             while timeline.now < target and not self.stopping:
                 timeline.run_until(min(target, timeline.now + ADVANCE_PIECE_MS))
                 if timeline.now < target and clock() - began >= slice_s:
+                    # journaled once a slice: other inputs can only come in between
+                    self._work += clock() - began
+                    self._run_until(timeline.now)
                     self.flush()
                     # a moment (not just one turn of the loop) for requests and sockets: a
                     # request takes several turns to be read, answered and written
@@ -288,17 +306,127 @@ class Venue:
                         self.flush()  # where the snapshot had it, and stays there
                         return self.timeline.now
                     began = clock()
+            if self.journal is not None and self.timeline is timeline:
+                self._work += clock() - began
+                self._run_until(timeline.now)  # (a run to where it already is: journaled)
             if self.stopping:  # the server is stopping: the clock stays where it got to
                 self.flush()
                 return timeline.now
             if self.exchange.ts < target:
-                self.apply(cmd.Tick())
+                self._tick_to_end()
             self.flush()
             return target
 
     def run_due(self) -> None:
-        """Real time: run what the timeline has due by the wall clock."""
-        self.timeline.run_until(self.wall_clock.now())
+        """Real time: run what the timeline has due by the wall clock (held at one time
+        meanwhile; journaled when anything ran)."""
+        wall = self.wall_clock.now()
+        timeline = self.timeline
+        before = timeline.now
+        began = time.perf_counter()
+        with self.wall_clock.held(wall):
+            ran = timeline.run_until(wall)
+        if ran and self.journal is not None:
+            self._work += time.perf_counter() - began
+            self._journal("due", wall, before)
+
+    # -- the journal (serve --state-dir) ---------------------------------------------------
+
+    def journaled(self, kind: str, data: bytes, handle: Callable[[], Any]) -> Any:
+        """`handle()` an input that may change the venue, with the wall clock held; then,
+        with a journal, write it down before its answer goes out. An input refused with an
+        exception changed nothing and is not written."""
+        if self.journal is None:
+            return handle()
+        wall, before = self.wall_clock.now(), self.timeline.now
+        began = time.perf_counter()
+        with self.wall_clock.held(wall):
+            answer = handle()
+        self._work += time.perf_counter() - began
+        self._journal(kind, wall, before, data)
+        return answer
+
+    def _journal(self, kind: str, wall: int, tl: int, data: bytes | None = None) -> None:
+        journal = self.journal
+        journal.append(kind, wall, tl, data)
+        # a checkpoint once replaying what came since would take about CHECKPOINT_WORK_S
+        # of CPU (a restart stays short), or after many entries or a long while
+        if (self._work >= CHECKPOINT_WORK_S or journal.since_checkpoint >= CHECKPOINT_ENTRIES
+                or time.monotonic() - self._checkpointed >= CHECKPOINT_S):  # fmt: skip
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Write the whole state (and the control plane's snapshots) as of the journal's last
+        entry: a restart loads it and replays only what came after."""
+        snapshot = self.snapshot()
+        control = self.control.durable() if self.control is not None else None
+        state = pickle.dumps({"venue": snapshot.state, "control": control, "id": id(self),
+                              "hash": snapshot.state_hash}, pickle.HIGHEST_PROTOCOL)  # fmt: skip
+        self.journal.checkpoint(self.wall_clock.now(), state)
+        self._checkpointed = time.monotonic()
+        self._work = 0.0
+
+    def resume(self, exchange_api, routes: dict) -> tuple[int, int]:
+        """Load the journal's last checkpoint and replay every entry after it, each at the
+        wall-clock time it came at; then, in real time, move what is scheduled past the
+        time the server was down (journaled too). `routes`: control-plane path -> handler.
+        Returns (entries replayed, the wall time of the last)."""
+        journal = self.journal
+        found = journal.latest_checkpoint()
+        if found is None:
+            return 0, 0
+        seq, wall, blob = found
+        saved = pickle.loads(blob)
+        # what the checkpoint (and the snapshots in it) pointed at as the venue is this one
+        _LIVE[saved["id"]] = self
+        self._load(saved["venue"])
+        if self.control is not None and saved["control"] is not None:
+            self.control.load(saved["control"])
+        replayed, last = 0, wall
+        for entry in journal.entries_after(seq):
+            self._replay(entry, exchange_api, routes)
+            replayed, last = replayed + 1, entry.wall
+        if not self.virtual:
+            down = max(0, self.wall_clock.now() - max(last, self.timeline.now))
+            if down:
+                self.journaled("shift", str(down).encode(), lambda: self.timeline.shift(down))
+        self.flush()
+        return replayed, last
+
+    def _load(self, blob: bytes) -> None:
+        """The venue's state from a checkpoint, as it was (no time moved)."""
+        state = pickle.loads(blob)
+        if not self.virtual:
+            state.pop("clock")  # the wall clock stays the live one
+        self.limits.addresses = state.pop("rate_addresses")
+        for name, value in state.items():
+            setattr(self, name, value)
+        self._last_mids, self._last_bbo = {}, {}
+        self._dirty_books.update(range(len(self.exchange.instruments)))
+        self._dirty_users.update(dict.fromkeys(self.exchange.accounts))
+        self._marks_moved = True
+
+    def _replay(self, entry, exchange_api, routes: dict) -> None:
+        kind, timeline = entry.kind, self.timeline
+        with self.wall_clock.held(entry.wall):
+            if kind == "due":
+                timeline.run_until(entry.wall)
+            elif kind == "run":
+                timeline.run_until(int(entry.data))
+            elif kind == "tick":
+                self.apply(cmd.Tick())
+            elif kind == "shift":
+                timeline.shift(int(entry.data))
+            else:
+                if timeline.now < entry.tl:  # (runs of the timeline that ran nothing)
+                    timeline.now = entry.tl
+                if kind == "exchange":
+                    exchange_api.handle_body(entry.data, None)
+                elif kind == "control":
+                    request = msgspec.json.decode(entry.data)
+                    routes[request["path"]](self.control, request["payload"])
+                else:
+                    raise ValueError(f"a journal entry of an unknown kind {kind!r}")
 
     def _dispatch(self, events: list) -> None:
         views, history, hub = self.views, self.history, self.hub

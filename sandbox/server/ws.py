@@ -183,7 +183,9 @@ class WsEndpoint:
                 kind = payload.get("type") if isinstance(payload, dict) else None
                 response = {"type": "info", "payload": {"type": kind, "data": data}}
             else:
-                body = self.exchange_api.handle_body(request.payload, ip=None)
+                payload = bytes(request.payload)
+                body = self.venue.journaled(  # (with `serve --state-dir`)
+                    "exchange", payload, lambda: self.exchange_api.handle_body(payload, ip=None))
                 response = {"type": "action", "payload": body}
         except (info.Unreadable, msgspec.DecodeError, RecursionError):
             # the venue could not parse the request: the bare error channel, no id
