@@ -549,6 +549,9 @@ def _banner(url: str, token: str, wallets: list[tuple[str, bytes]], args, scenar
         "rate limits: "
         + ("off (--no-rate-limits)" if args.no_rate_limits else "the venue's (1200 weight a "
            "minute per IP, 10,000 actions + 1 per USDC traded per address, websocket caps)"),
+        *([f"state: kept in {args.state_dir} (journal sync {args.journal_sync}); started "
+            "again with --state-dir on it, the server resumes where it stopped"]
+          if getattr(args, "state_dir", None) else []),
         f"demo wallets, {args.demo_usdc} USDC each:",
         *(f"  {address}  key 0x{key.hex()}" for address, key in wallets),
     ]  # fmt: skip
