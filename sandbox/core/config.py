@@ -48,6 +48,10 @@ class ExchangeConfig(msgspec.Struct, frozen=True, kw_only=True):
     # mark is at its cap, orders that would grow a position are refused and resting ones
     # priced through the oracle are cancelled (the control plane sets caps at run time too).
     open_interest_caps: tuple[tuple[str, int], ...] = ()
+    # Activation: the first transfer that has a new address as its destination (usdSend,
+    # spotSend) pays this fee out of the amount sent, to the fee sink; a transfer no larger
+    # than it cannot create an account (micro-USDC; 0 disables). The venue: 1 USDC.
+    activation_fee: int = 1_000_000
     # Slippage of triggered market TP/SL orders, percent of the mark.
     trigger_market_slippage_pct: int = 10
 

@@ -67,6 +67,8 @@ INVALID_AMOUNT = "Invalid amount."  # not published
 INVALID_PRICE_UPDATE = "Oracle price must be positive."
 INSUFFICIENT_WITHDRAW = "Insufficient balance for withdrawal"
 INSUFFICIENT_TRANSFER = "Insufficient balance for token transfer"
+# not published: a transfer that cannot pay the activation fee of the account it creates
+INSUFFICIENT_ACTIVATION = "Insufficient amount to activate a new account: the first transfer to an address pays a 1 USDC activation fee"
 MODIFY_MISSING = "Cannot modify canceled or filled order"
 LEVERAGE_INVALID = "Invalid leverage value."  # not published
 LEVERAGE_TOO_HIGH = "Leverage is higher than the maximum allowed for this asset."  # not published

@@ -48,19 +48,28 @@ class FundsMixin:
         self._ledger(acct, "withdraw", c.usdc, fee=c.fee, nonce=c.nonce)
         return ev.ActionResult(acct.address, "default")
 
+    def _activation_fee(self, destination: str) -> int:
+        """What a transfer to `destination` pays to create its account (0: it exists)."""
+        return 0 if destination in self.accounts else self.config.activation_fee
+
     def _usd_send(self, c: cmd.UsdSend, acct: Account) -> ev.ActionResult:
         if c.usdc <= 0:
             return ev.ActionResult(acct.address, "err", error=errors.INVALID_AMOUNT)
         if c.usdc > self.withdrawable(acct):
             return ev.ActionResult(acct.address, "err", error=errors.INSUFFICIENT_TRANSFER)
+        fee = 0 if c.sub_account else self._activation_fee(c.destination)
+        if fee and c.usdc <= fee:
+            return ev.ActionResult(acct.address, "err", error=errors.INSUFFICIENT_ACTIVATION)
         dest = self.account(c.destination)
         acct.raw -= c.usdc
-        dest.raw += c.usdc
+        dest.raw += c.usdc - fee
+        self.fee_sink.raw += fee
         self._touch(acct)
         kind = "subAccountTransfer" if c.sub_account else "internalTransfer"
-        self._ledger(acct, kind, c.usdc, sender=acct.address, destination=dest.address)
+        extra = {"sender": acct.address, "destination": dest.address, "fee": fee}
+        self._ledger(acct, kind, c.usdc, **extra)
         if dest is not acct:
-            self._ledger(dest, kind, c.usdc, sender=acct.address, destination=dest.address)
+            self._ledger(dest, kind, c.usdc, **extra)
         return ev.ActionResult(acct.address, "default")
 
     def _spot_send(self, c: cmd.SpotSend, acct: Account) -> ev.ActionResult:
@@ -68,10 +77,15 @@ class FundsMixin:
             return ev.ActionResult(acct.address, "err", error=errors.INVALID_AMOUNT)
         if c.usdc > acct.spot:
             return ev.ActionResult(acct.address, "err", error=errors.INSUFFICIENT_TRANSFER)
+        fee = self._activation_fee(c.destination)
+        if fee and c.usdc <= fee:
+            return ev.ActionResult(acct.address, "err", error=errors.INSUFFICIENT_ACTIVATION)
         dest = self.account(c.destination)
         acct.spot -= c.usdc
-        dest.spot += c.usdc
-        extra = {"sender": acct.address, "destination": dest.address, "nonce": c.nonce}
+        dest.spot += c.usdc - fee
+        self.fee_sink.spot += fee
+        extra = {"sender": acct.address, "destination": dest.address, "nonce": c.nonce,
+                 "fee": fee}  # fmt: skip
         self._ledger(acct, "spotTransfer", c.usdc, **extra)
         if dest is not acct:
             self._ledger(dest, "spotTransfer", c.usdc, **extra)

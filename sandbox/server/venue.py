@@ -542,7 +542,9 @@ class Venue:
         elif kind == "withdraw":
             net = -event.usdc
         elif kind in ("internalTransfer", "subAccountTransfer", "spotTransfer"):
-            net = -event.usdc if event.user == event.sender else event.usdc
+            # (a transfer that created its destination's account paid the activation fee
+            # out of what it delivered)
+            net = -event.usdc if event.user == event.sender else event.usdc - event.fee
         else:
             net = 0
         if kind == "deposit":
@@ -556,14 +558,15 @@ class Venue:
             }
         elif kind == "internalTransfer":
             delta = {"type": "internalTransfer", "usdc": usdc, "user": event.sender,
-                     "destination": event.destination, "fee": "0.0"}  # fmt: skip
+                     "destination": event.destination, "fee": fmt_usdc(event.fee)}  # fmt: skip
         elif kind == "subAccountTransfer":
             delta = {"type": "subAccountTransfer", "usdc": usdc, "user": event.sender,
                      "destination": event.destination}  # fmt: skip
         elif kind == "spotTransfer":
             delta = {"type": "spotTransfer", "token": "USDC", "amount": usdc, "usdcValue": usdc,
-                     "user": event.sender, "destination": event.destination, "fee": "0.0",
-                     "nativeTokenFee": "0.0", "nonce": event.nonce, "feeToken": ""}  # fmt: skip
+                     "user": event.sender, "destination": event.destination,
+                     "fee": fmt_usdc(event.fee), "nativeTokenFee": "0.0", "nonce": event.nonce,
+                     "feeToken": ""}  # fmt: skip
         elif kind == "accountClassTransfer":
             delta = {"type": "accountClassTransfer", "usdc": usdc, "toPerp": event.to_perp}
         else:
