@@ -20,7 +20,7 @@ timeline stood. A checkpoint (the venue's whole state, pickled, as a snapshot) i
 once the work journaled since the last one would take `CHECKPOINT_WORK_S` of CPU to replay
 (or after `CHECKPOINT_ENTRIES` entries, or `CHECKPOINT_S` seconds), and the entries before
 the previous checkpoint are dropped: a restart loads the last checkpoint and replays what
-came after it, about a second of work at most.
+came after it, half a second of work at most.
 
 The store is SQLite in WAL mode, one transaction per entry. `synchronous=NORMAL` (the
 default) keeps every committed entry through a crash of the process; `full` also through
@@ -37,7 +37,7 @@ from typing import NamedTuple
 FILE = "journal.sqlite3"
 CHECKPOINT_ENTRIES = 20_000
 CHECKPOINT_S = 300.0
-CHECKPOINT_WORK_S = 1.0  # CPU seconds of work since the last checkpoint: what a restart replays
+CHECKPOINT_WORK_S = 0.5  # CPU seconds of work since the last checkpoint: what a restart replays
 
 
 class Entry(NamedTuple):

@@ -5,7 +5,9 @@ builder-fee approvals and referrers (hyperliquid-api.md §5-6).
   `chain="auto"`, with "b" (testnet, what clients pointed at a local server sign) and then
   "a", keeping the candidate that is a known account or agent.
 - An agent signs L1 actions for its owner (and the owner's sub-accounts through
-  `vaultAddress`); it can never sign user-signed (fund-moving) actions.
+  `vaultAddress`); it can never sign user-signed (fund-moving) actions. An agent holds no
+  money: a user cannot be approved as one, and an agent that receives money becomes a user,
+  its approval gone (`funded`).
 - Nonces are per signer: the 100 highest are kept; a new one must not be among them, must be
   above the smallest once there are 100, and must lie within (now - 2 days, now + 1 day).
 """
@@ -155,11 +157,11 @@ class Registry:
             if revoked is not None:
                 del self.agents[revoked.address]
             return
-        if address in self.ex.accounts and address not in self.agents:
+        if address in self.ex.accounts:
             raise Denied("Agent address is a user account.")
         existing = self.agents.get(address)
         if existing is not None and existing.owner != owner:
-            raise Denied("Agent is already approved for another account.")
+            raise Denied("Extra agent already used.")
         mine = self.agents_of.setdefault(owner, {})
         named = sum(1 for key in mine if key)
         if name and name not in mine and named >= MAX_NAMED_AGENTS:
@@ -172,6 +174,16 @@ class Registry:
         agent = Agent(address, owner, name, valid_until)
         mine[name] = agent
         self.agents[address] = agent
+
+    def funded(self, address: str) -> None:
+        """`address` has received money: it is a user from now on. An approval given to it
+        before lapses (whoever approved it never held its key: the approval cannot bind
+        its owner), so what its key signs acts for itself."""
+        agent = self.agents.pop(address, None)
+        if agent is not None:
+            mine = self.agents_of.get(agent.owner, {})
+            if mine.get(agent.name) is agent:
+                del mine[agent.name]
 
     def extra_agents(self, owner: str) -> list[dict]:
         return [

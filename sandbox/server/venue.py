@@ -535,6 +535,8 @@ class Venue:
 
     def _ledger(self, event: ev.Ledger) -> None:
         kind = event.kind
+        if event.user in self.registry.agents:  # money reached an agent: a user now
+            self.registry.funded(event.user)
         usdc = fmt_usdc(event.usdc)
         # what the entry brought into the account's perp and spot balances, for cumLedger
         if kind == "deposit":

@@ -187,6 +187,44 @@ def test_agent_trades_for_its_owner(info, trader, sandbox):
     assert unnamed["status"] == "ok"
 
 
+def test_an_address_approved_as_an_agent_before_it_is_funded_belongs_to_its_owner(
+    info, trader, sandbox
+):
+    mallory, bob = trader(), trader()
+    alice = eth_account.Account.create()  # not on the venue yet
+    approved = _approve(mallory, alice.address, "trap")  # (before alice holds anything)
+    assert approved["status"] == "ok", approved
+    assert info.user_role(alice.address)["role"] == "agent"
+    # another account cannot take the same address as its agent
+    assert _approve(bob, alice.address, "mine") == {"status": "err",
+                                                   "response": "Extra agent already used."}
+    # money reaches the address: it is a user now, and the approval has lapsed
+    assert bob.exchange.usd_transfer(500, alice.address)["status"] == "ok"
+    assert info.user_role(alice.address) == {"role": "user"}
+    assert info.extra_agents(mallory.address) == []
+    owner = Exchange(alice, sandbox.url)
+    (resting,) = statuses(owner.order("ETH", True, 0.1, 2900.0, {"limit": {"tif": "Gtc"}}))
+    assert info.open_orders(alice.address)[0]["oid"] == resting["resting"]["oid"]
+    assert info.open_orders(mallory.address) == []
+    assert owner.usd_transfer(100, bob.address)["status"] == "ok"  # it moves its own money
+    assert owner.withdraw_from_bridge(50, alice.address)["status"] == "ok"
+    # a user cannot be made anyone's agent
+    assert _approve(mallory, bob.address, "trap2") == {
+        "status": "err", "response": "Agent address is a user account."}  # fmt: skip
+
+
+def _approve(trader, address: str, name: str) -> dict:
+    """`approveAgent` of a chosen address, signed as the SDK signs it."""
+    from hyperliquid.utils.signing import get_timestamp_ms, sign_agent
+
+    exchange = trader.exchange
+    nonce = get_timestamp_ms()
+    action = {"type": "approveAgent", "agentAddress": address, "agentName": name,
+              "nonce": nonce}  # fmt: skip
+    signature = sign_agent(exchange.wallet, action, False)
+    return exchange._post_action(action, signature, nonce)
+
+
 def test_usd_transfer(info, trader):
     alice, bob = trader("1000"), trader("1000")
     assert alice.exchange.usd_transfer(12.5, bob.address) == {
