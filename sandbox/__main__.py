@@ -506,8 +506,7 @@ async def serve(args: argparse.Namespace) -> None:
     print("stopping", flush=True)
     await server.close()
     if journal is not None:
-        venue.checkpoint()  # a restart replays nothing
-        journal.close()
+        venue.finish_journal()  # a last checkpoint: a restart replays nothing
 
 
 def _loopback(host: str) -> bool:

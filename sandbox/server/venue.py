@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import pickle
 import time
 import weakref
@@ -42,6 +43,8 @@ from sandbox.server.views import Views
 from sandbox.sim.makers import Liquidity
 from sandbox.sim.oracle import Oracle, OtherVenues
 from sandbox.sim.timeline import Timeline
+
+log = logging.getLogger("sandbox.server")
 
 AUDIT_KEPT = 100_000
 ADVANCE_PIECE_MS = 1_000  # advance_yielding: how much virtual time runs between checks
@@ -138,6 +141,7 @@ class Venue:
         self.control = None
         self._checkpointed = time.monotonic()
         self._work = 0.0  # CPU seconds of journaled work since the last checkpoint
+        self._child: tuple[int, int, int] | None = None  # a checkpoint being written
         if self.virtual:  # market data per block of virtual time, when there is any
             self.hub.on_subscribe = self._block_due
             self._schedule_tick()
@@ -353,18 +357,67 @@ class Venue:
         # of CPU (a restart stays short), or after many entries or a long while
         if (self._work >= CHECKPOINT_WORK_S or journal.since_checkpoint >= CHECKPOINT_ENTRIES
                 or time.monotonic() - self._checkpointed >= CHECKPOINT_S):  # fmt: skip
-            self.checkpoint()
+            self.checkpoint(background=True)
+        elif self._child is not None:
+            self._reap()
 
-    def checkpoint(self) -> None:
+    def checkpoint(self, background: bool = False) -> None:
         """Write the whole state (and the control plane's snapshots) as of the journal's last
-        entry: a restart loads it and replays only what came after."""
-        snapshot = self.snapshot()
-        control = self.control.durable() if self.control is not None else None
-        state = pickle.dumps({"venue": snapshot.state, "control": control, "id": id(self),
-                              "hash": snapshot.state_hash}, pickle.HIGHEST_PROTOCOL)  # fmt: skip
-        self.journal.checkpoint(self.wall_clock.now(), state)
+        entry: a restart loads it and replays only what came after. `background`: in a
+        forked child, which pickles the state as it was at the fork while the server goes
+        on (skipped while the previous one is still being written)."""
+        self._reap()
+        if background and self._child is not None:
+            return
+        self.flush()  # what subscribers are owed is published before, not replayed after
+        journal, seq, wall = self.journal, self.journal.seq, self.wall_clock.now()
         self._checkpointed = time.monotonic()
         self._work = 0.0
+        if background and hasattr(os, "fork"):
+            pid = os.fork()
+            if pid == 0:  # the child: write the file, and leave without running anything
+                code = 1
+                try:
+                    journal.write_checkpoint(seq, self._checkpoint_state())
+                    code = 0
+                finally:
+                    os._exit(code)
+            self._child = (pid, seq, wall)
+            return
+        journal.write_checkpoint(seq, self._checkpoint_state())
+        journal.register(seq, wall)
+
+    def _checkpoint_state(self) -> bytes:
+        state = {n: getattr(self, n) for n in STATE}
+        state["rate_addresses"] = self.limits.addresses
+        control = self.control.durable() if self.control is not None else None
+        return pickle.dumps({"venue": pickle.dumps(state, pickle.HIGHEST_PROTOCOL),
+                             "control": control, "id": id(self)},
+                            pickle.HIGHEST_PROTOCOL)  # fmt: skip
+
+    def _reap(self, wait: bool = False) -> None:
+        """A checkpoint written in the background: registered once its child is done."""
+        if self._child is None:
+            return
+        pid, seq, wall = self._child
+        try:
+            done, status = os.waitpid(pid, 0 if wait else os.WNOHANG)
+        except ChildProcessError:  # reaped by someone else's watcher: the file tells
+            done, status = pid, 0 if self.journal.written(seq) else 1
+        if done == 0:
+            return
+        self._child = None
+        if os.waitstatus_to_exitcode(status) == 0 and self.journal.written(seq):
+            self.journal.register(seq, wall)
+        else:
+            log.warning("a checkpoint could not be written; the journal keeps every entry")
+
+    def finish_journal(self) -> None:
+        """The server stops: the background checkpoint done, a last one written (a restart
+        replays nothing), the journal closed."""
+        self._reap(wait=True)
+        self.checkpoint()
+        self.journal.close()
 
     def resume(self, exchange_api, routes: dict) -> tuple[int, int]:
         """Load the journal's last checkpoint and replay every entry after it, each at the

@@ -276,6 +276,14 @@ def test_the_journal_keeps_entries_until_the_checkpoint_after_next(tmp_path):
     assert reopened.append("tick", 6000, 6000) == 6  # numbering goes on
     with pytest.raises(ValueError):
         Journal(tmp_path / "other", sync="sometimes")
+    # a checkpoint written but never registered (its writer cut off) is cleared at the next
+    # start; a registered one whose file is gone gives way to the one before it
+    reopened.write_checkpoint(6, b"state C")
+    reopened.close()
+    again = Journal(tmp_path)
+    assert not again.written(6)
+    (again.files / f"{4:012d}.pickle").unlink()
+    assert again.latest_checkpoint() == (3, 2000, b"state A")
 
 
 def test_a_state_dir_that_cannot_be_used_is_refused_with_a_clear_line(tmp_path):
