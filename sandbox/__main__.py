@@ -423,6 +423,7 @@ async def serve(args: argparse.Namespace) -> None:
     from sandbox.sim.player import live_bots
     from sandbox.sim.scenario import ScenarioError
 
+    _raise_file_limit()
     journal, resuming = None, False
     if args.state_dir:  # a journal: a fresh one, or one to resume from
         from sandbox.server.journal import Journal
@@ -507,6 +508,19 @@ async def serve(args: argparse.Namespace) -> None:
     await server.close()
     if journal is not None:
         venue.finish_journal()  # a last checkpoint: a restart replays nothing
+
+
+def _raise_file_limit() -> None:
+    """As many open files as the system lets this process have: each connection is one."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        wanted = 1 << 20 if hard == resource.RLIM_INFINITY else hard
+        if soft != resource.RLIM_INFINITY and soft < wanted:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    except (ImportError, ValueError, OSError):  # (not on this system, or not allowed)
+        pass
 
 
 def _loopback(host: str) -> bool:

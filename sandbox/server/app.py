@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import secrets
 import time
@@ -70,7 +71,7 @@ def create_app(
 
     async def post_info(request: web.Request) -> web.Response:
         try:
-            body = await read_body(request, config.max_body_bytes)
+            body = await read_body(request, config.max_body_bytes, config.http_body_timeout_s)
         except BadBody as bad:
             return bad.response()
         ip = request.remote or ""
@@ -96,7 +97,7 @@ def create_app(
 
     async def post_exchange(request: web.Request) -> web.Response:
         try:
-            body = await read_body(request, config.max_body_bytes)
+            body = await read_body(request, config.max_body_bytes, config.http_body_timeout_s)
         except BadBody as bad:
             return bad.response()
         ip = request.remote or ""
@@ -268,6 +269,36 @@ class Server:
         await self.runner.cleanup()
 
 
+ACCEPT_ERRORS_EVERY_S = 10.0
+
+
+def _condense_accept_errors(loop: asyncio.AbstractEventLoop) -> None:
+    """Out of file descriptors, the event loop reports each refused connection with a
+    traceback (thousands of lines a second under load); the server logs one line every
+    `ACCEPT_ERRORS_EVERY_S` instead, with how many there were. Other errors go on as before."""
+    previous = loop.get_exception_handler()
+    state = {"last": 0.0, "count": 0}
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        exc = context.get("exception")
+        if isinstance(exc, OSError) and exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS,
+                                                      errno.ENOMEM):  # fmt: skip
+            state["count"] += 1
+            now = time.monotonic()
+            if now - state["last"] >= ACCEPT_ERRORS_EVERY_S:
+                log.error("cannot accept connections: %s (%d times since the last report); "
+                          "the server goes on with the connections it has",
+                          exc.strerror or exc, state["count"])  # fmt: skip
+                state["last"], state["count"] = now, 0
+            return
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
+
+
 async def serve(venue: Venue, host: str | None = None, port: int | None = None, *,
                 background: bool = True, admin_token: str | None = None,
                 prepare: Callable[[web.Application], None] | None = None) -> Server:  # fmt: skip
@@ -280,7 +311,11 @@ async def serve(venue: Venue, host: str | None = None, port: int | None = None, 
     if prepare is not None:
         prepare(app)
     # bodies are decompressed by `read_body`, which answers one that does not match its header
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, auto_decompress=False)
+    _condense_accept_errors(asyncio.get_running_loop())
+    # aiohttp's keep-alive timer runs from a connection's opening and from each answer, and
+    # closes a connection still without a complete request: idle ones, and slow headers
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, auto_decompress=False,
+                           keepalive_timeout=config.http_idle_timeout_s)  # fmt: skip
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
     await site.start()

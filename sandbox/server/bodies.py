@@ -9,6 +9,7 @@ connection. Here it is a clear 400 instead, and an encoding the server does not 
 
 from __future__ import annotations
 
+import asyncio
 import zlib
 
 from aiohttp import web
@@ -19,7 +20,7 @@ _WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate":
 
 
 class BadBody(Exception):
-    """A body that cannot be read: `status` (400, 413 or 415) and `text` say why."""
+    """A body that cannot be read: `status` (400, 408, 413 or 415) and `text` say why."""
 
     def __init__(self, status: int, text: str) -> None:
         super().__init__(text)
@@ -30,11 +31,14 @@ class BadBody(Exception):
         return web.Response(status=self.status, text=self.text, content_type="text/plain")
 
 
-async def read_body(request: web.Request, limit: int) -> bytes:
+async def read_body(request: web.Request, limit: int, timeout_s: float | None = None) -> bytes:
     """The body, decompressed per `Content-Encoding` (identity, gzip or deflate); `limit`
-    bytes at most once decompressed."""
+    bytes at most once decompressed; read within `timeout_s` (else 408)."""
     try:
-        body = await request.read()
+        async with asyncio.timeout(timeout_s):
+            body = await request.read()
+    except TimeoutError:
+        raise BadBody(408, f"the body was not sent within {timeout_s:g} s") from None
     except web.HTTPRequestEntityTooLarge:
         raise
     except RequestPayloadError as bad:  # (a server left to decompress on its own)

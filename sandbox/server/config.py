@@ -89,6 +89,11 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True):
         default_factory=lambda: RateLimitConfig(enabled=False)
     )
     max_body_bytes: int = 1_048_576
+    # HTTP connections: one that has sent no complete request for this long after it opened
+    # or after its last answer is closed (idle keep-alive, and headers sent a byte at a time);
+    # a body still not read this long after its headers is answered 408
+    http_idle_timeout_s: float = 30.0
+    http_body_timeout_s: float = 30.0
     # Subscriptions per connection, limits or not (the venue's 1000 per IP when they are on).
     max_subscriptions: int = 1_000
     max_batch: int = 200  # orders or cancels in one action (the venue's weight limit)

@@ -287,3 +287,97 @@ def test_the_admin_token_from_the_environment_and_a_warning_beyond_this_machine(
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
+
+
+@pytest.fixture
+def quick_timeouts():
+    """A server that closes idle connections and gives up on bodies after a second."""
+    from sandbox.server.config import ServerConfig
+    from sandbox.server.thread import ServerThread
+
+    config = ServerConfig(port=0, http_idle_timeout_s=1.0, http_body_timeout_s=1.0)
+    server = ServerThread(config).start()
+    yield server
+    server.stop()
+
+
+def _raw(url: str):
+    import socket
+
+    host, port = url.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)), timeout=10)
+
+
+def _closed_within(sock, seconds: float, drip: bytes = b"") -> bool:
+    """Whether the server closes `sock` within `seconds` (sending `drip` a byte at a time,
+    a tenth of a second apart, meanwhile)."""
+    import select
+
+    deadline = time.monotonic() + seconds
+    dripping = iter(drip)
+    while time.monotonic() < deadline:
+        readable, _, _ = select.select([sock], [], [], 0.1)
+        if readable:
+            try:
+                if sock.recv(65536) == b"":
+                    return True
+            except ConnectionResetError:
+                return True
+        byte = next(dripping, None)
+        if byte is not None:
+            try:
+                sock.sendall(bytes([byte]))
+            except (BrokenPipeError, ConnectionResetError):
+                return True
+    return False
+
+
+def test_idle_and_slow_connections_are_closed_and_others_are_served(quick_timeouts):
+    url = quick_timeouts.url
+    idle, slow = _raw(url), _raw(url)  # one says nothing; one sends headers a byte at a time
+    headers = b"POST /info HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" * 20
+    assert _closed_within(idle, 6)
+    assert _closed_within(slow, 6, drip=headers)
+    # a connection kept alive after its answer is closed once idle
+    with _raw(url) as kept:
+        body = b'{"type": "allMids"}'
+        kept.sendall(b"POST /info HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: %d\r\n\r\n%s" % (len(body), body))  # fmt: skip
+        assert kept.recv(65536).startswith(b"HTTP/1.1 200")
+        assert _closed_within(kept, 6)
+    # a body that never comes is answered 408, and the connection closed
+    with _raw(url) as partial:
+        partial.sendall(b"POST /exchange HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                        b"\r\nContent-Length: 100\r\n\r\n{\"action\"")  # fmt: skip
+        assert partial.recv(65536).startswith(b"HTTP/1.1 408")
+    # meanwhile everyone else is served, over HTTP and the websocket (which stays open)
+    with connect(url.replace("http", "ws") + "/ws") as ws:
+        time.sleep(2.5)  # longer than the idle timeout
+        ws.send(json.dumps({"method": "ping"}))
+        assert json.loads(ws.recv(timeout=5)) == {"channel": "pong"}
+    assert requests.post(f"{url}/info", json={"type": "meta"}, timeout=5).status_code == 200
+
+
+def test_running_out_of_file_descriptors_is_one_line_every_ten_seconds(caplog):
+    import asyncio
+    import errno as errnos
+    import logging
+
+    from sandbox.server.app import _condense_accept_errors
+
+    loop = asyncio.new_event_loop()
+    others = []
+    loop.set_exception_handler(lambda loop, context: others.append(context["message"]))
+    try:
+        _condense_accept_errors(loop)
+        with caplog.at_level(logging.ERROR, logger="sandbox.server"):
+            for _ in range(5_000):
+                loop.call_exception_handler({
+                    "message": "socket.accept() out of system resource",
+                    "exception": OSError(errnos.EMFILE, "Too many open files")})  # fmt: skip
+            loop.call_exception_handler({"message": "something else"})
+    finally:
+        loop.close()
+    lines = [r.getMessage() for r in caplog.records if r.name == "sandbox.server"]
+    assert len(lines) == 1 and "Too many open files" in lines[0]
+    assert others == ["something else"]  # anything else goes where it went before
