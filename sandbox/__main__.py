@@ -27,7 +27,6 @@ import os
 import signal
 import sqlite3
 import sys
-import time
 from decimal import Decimal, InvalidOperation
 from typing import NoReturn
 
@@ -448,15 +447,15 @@ async def serve(args: argparse.Namespace) -> None:
         if journal is None:
             return
         venue.journal = journal
-        if resuming:
-            began = time.perf_counter()
-            replayed, _ = venue.resume(app[EXCHANGE_API], JOURNALED)
+        if resuming:  # (the checkpoint and the entries after it stay as they are)
+            replayed, loading, replaying = venue.resume(app[EXCHANGE_API], JOURNALED)
             resumed.append(f"resumed from {args.state_dir}: the last checkpoint and {replayed} "
-                           f"journal entries after it, in {time.perf_counter() - began:.2f} s; "
-                           f"state hash {venue.exchange.state_hash()}")  # fmt: skip
-        else:
+                           f"journal entries after it, in {loading + replaying:.2f} s (loading "
+                           f"{loading:.2f} s, replaying {replaying:.2f} s); state hash "
+                           f"{venue.exchange.state_hash()}")  # fmt: skip
+        else:  # the first checkpoint: the venue as it starts serving
             journal.set_meta("admin_token", app[TOKEN])
-        venue.checkpoint()
+            venue.checkpoint()
 
     try:
         scenario = served_scenario(args)

@@ -41,7 +41,7 @@ from typing import NamedTuple
 FILE = "journal.sqlite3"
 CHECKPOINT_ENTRIES = 20_000
 CHECKPOINT_S = 300.0
-CHECKPOINT_WORK_S = 0.5  # CPU seconds of work since the last checkpoint: what a restart replays
+CHECKPOINT_WORK_S = 0.25  # CPU seconds of work since the last checkpoint: what a restart replays
 
 
 class Entry(NamedTuple):
