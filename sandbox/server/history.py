@@ -11,13 +11,19 @@ never by looking for a dict's first key.
 from __future__ import annotations
 
 import calendar
+from array import array
+from bisect import bisect_left
 from collections import deque
 from datetime import UTC, datetime
+
+import msgspec
 
 from protocol import wire
 from sandbox.core import events as ev
 from sandbox.core.ids import ZERO_HASH, tx_hash
 from sandbox.core.units import fmt_rate, fmt_usdc
+from sandbox.server import packed
+from sandbox.server.packed import PackedLog
 from sandbox.server.views import Views
 
 DAY_MS = 86_400_000
@@ -44,7 +50,27 @@ def interval_start(interval: str, ts: int) -> tuple[int, int]:
 
 
 OrderRecord = tuple  # (ev.OrderView, status, status time)
-STATUSES_PER_ORDER_KEPT = 10  # order statuses kept per user: 10x its kept order records
+# orderStatus answers for the oids of a user's last 2,000 orders (the venue's
+# historicalOrders cap, one latest status each), and for any order still open
+STATUSES_PER_ORDER_KEPT = 1
+_STATUS = msgspec.msgpack.Encoder()
+_STATUS_OF = msgspec.msgpack.Decoder(tuple[list, str, int])
+_VIEW_FIELDS = ev.OrderView.__struct_fields__
+
+
+def _pack_status(record: OrderRecord) -> bytes:
+    """(view, status, time) as msgpack: the view's fields by position, without its user
+    (the history's own), about a third of the size."""
+    view, status, ts = record
+    fields = msgspec.structs.astuple(view)
+    return _STATUS.encode((fields[:1] + fields[2:], status, ts))
+
+
+def _unpack_status(packed_record: bytes, user: str) -> OrderRecord:
+    fields, status, ts = _STATUS_OF.decode(packed_record)
+    fields.insert(1, user)
+    view = msgspec.convert(dict(zip(_VIEW_FIELDS, fields, strict=True)), ev.OrderView)
+    return view, status, ts
 
 
 class RollingDay:
@@ -88,8 +114,15 @@ class RollingDay:
         return self.ntl, self.base
 
 
+packed.register("fill", ev.Fill)
+packed.register("order", tuple[ev.OrderView, str, int])
+packed.register("entry", dict)  # funding and ledger entries, as served
+packed.register("twap", ev.TwapStatus)
+
+
 class UserHistory:
-    """Kept as the core's events; formatted only when asked for."""
+    """Kept as the core's events (packed: `sandbox.server.packed`); formatted only when
+    asked for."""
 
     __slots__ = (
         "cloids", "cum_ledger", "daily", "fills", "funding", "ledger", "orders", "status_oids",
@@ -97,16 +130,18 @@ class UserHistory:
     )  # fmt: skip
 
     def __init__(self, fills: int, orders: int, ledger: int) -> None:
-        self.fills: deque[ev.Fill] = deque(maxlen=fills)  # oldest first
-        self.orders: deque[OrderRecord] = deque(maxlen=orders)
-        self.statuses: dict[int, OrderRecord] = {}  # latest status by oid
-        self.status_oids: deque[int] = deque()  # the oids of `statuses`, oldest first
+        self.fills = PackedLog("fill", fills)  # oldest first
+        self.orders = PackedLog("order", orders)
+        # the latest status of each order kept, packed (`History.status`), and its oid, both
+        # in the order the orders came (oids ascending): looked up by bisection
+        self.statuses: list[bytes] = []
+        self.status_oids = array("q")
         self.cloids: dict[str, int] = {}  # cloid -> oid, for the oids in `statuses`
-        self.funding: deque[dict] = deque(maxlen=ledger)
-        self.ledger: deque[dict] = deque(maxlen=ledger)
+        self.funding = PackedLog("entry", ledger)
+        self.ledger = PackedLog("entry", ledger)
         self.cum_ledger = 0  # USDC in less out (deposits, withdrawals, transfers)
-        self.twaps: deque[ev.TwapStatus] = deque(maxlen=orders)  # status changes
-        self.twap_fills: deque[ev.Fill] = deque(maxlen=orders)  # TWAP suborders' fills
+        self.twaps = PackedLog("twap", orders)  # status changes
+        self.twap_fills = PackedLog("fill", orders)  # TWAP suborders' fills
         self.daily: dict[int, list[int]] = {}  # day -> [taker, maker] notional, 15 days
 
 
@@ -205,21 +240,25 @@ class History:
         history = self.user(view.user)
         record = (view, update.status, update.ts)
         history.orders.append(record)
-        statuses = history.statuses
+        statuses, oids = history.statuses, history.status_oids
         oid = view.oid
-        if oid not in statuses:
-            oids = history.status_oids
-            oids.append(oid)
+        packed_record = _pack_status(record)  # (packed: a user keeps thousands)
+        i = bisect_left(oids, oid)
+        if i < len(oids) and oids[i] == oid:
+            statuses[i] = packed_record
+        else:
+            oids.insert(i, oid)  # (at the end: a new order has the highest oid)
+            statuses.insert(i, packed_record)
             if len(oids) > STATUSES_PER_ORDER_KEPT * history.orders.maxlen:
-                self._forget_order(history, oids.popleft())
-        statuses[oid] = record
+                self._forget_order(history)
         if view.cloid is not None:
             history.cloids[view.cloid] = oid
 
     @staticmethod
-    def _forget_order(history: UserHistory, oid: int) -> None:
+    def _forget_order(history: UserHistory) -> None:
         """Drop the oldest order status kept, and its cloid unless a later order took it."""
-        view = history.statuses.pop(oid)[0]
+        oid = history.status_oids.pop(0)
+        view = _unpack_status(history.statuses.pop(0), "")[0]
         cloid = view.cloid
         if cloid is not None and history.cloids.get(cloid) == oid:
             del history.cloids[cloid]
@@ -257,6 +296,17 @@ class History:
         return entry
 
     # -- reading ---------------------------------------------------------------------------
+
+    def status(self, user: str, oid: int | None) -> OrderRecord | None:
+        """The latest status kept of `user`'s order `oid`: (view, status, time)."""
+        history = self.users.get(user)
+        if history is None or oid is None:
+            return None
+        oids = history.status_oids
+        i = bisect_left(oids, oid)
+        if i == len(oids) or oids[i] != oid:
+            return None
+        return _unpack_status(history.statuses[i], user)
 
     def fills(self, user: str, start: int = 0, end: int | None = None) -> list[wire.WsFill]:
         """A user's fills in time order, formatted."""

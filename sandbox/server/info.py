@@ -254,17 +254,21 @@ def _order_status(venue, req):
     user = _user(req)
     oid = req.get("oid")
     history = venue.history.users.get(user)
+    acct = venue.exchange.accounts.get(user)
     if isinstance(oid, str):
-        oid = history.cloids.get(oid.lower()) if history is not None else None
+        cloid = oid.lower()
+        oid = history.cloids.get(cloid) if history is not None else None
+        if oid is None and acct is not None:  # an open order older than the statuses kept
+            oid = acct.cloids.get(cloid)
     elif isinstance(oid, bool) or not isinstance(oid, int):
         raise Unreadable("oid: expected an integer or a cloid")
-    record = history.statuses.get(oid) if history is not None and oid is not None else None
+    record = venue.history.status(user, oid)
+    live = acct.orders.get(oid) if acct is not None and oid is not None else None
+    if live is not None:  # still open: as it stands now (partly filled, triggered...)
+        status, ts = (record[1], record[2]) if record is not None else ("open", live.ts)
+        record = (venue.views.live_view(live), status, ts)
     if record is None:
         return {"status": "unknownOid"}
-    acct = venue.exchange.accounts.get(user)
-    live = acct.orders.get(oid) if acct is not None else None
-    if live is not None:  # still open: as it stands now (partly filled, triggered...)
-        record = (venue.views.live_view(live), record[1], record[2])
     return {"status": "order", "order": venue.history.order(record)}
 
 

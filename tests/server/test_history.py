@@ -76,40 +76,90 @@ def test_the_running_sums_equal_a_re_sum_of_the_window():
 # -- order statuses and cloids -------------------------------------------------------------------
 
 
+def kept_for(statuses: int) -> int:
+    """The order records to keep for `statuses` order statuses to be kept."""
+    assert statuses % history_module.STATUSES_PER_ORDER_KEPT == 0
+    return statuses // history_module.STATUSES_PER_ORDER_KEPT
+
+
 def test_statuses_and_cloids_are_bounded_and_answer_the_recent_orders():
-    """A user kept 3 order records keeps 30 order statuses: the 30 most recently placed
-    orders, each at its latest status, and the cloids of those orders only."""
-    h = new_history(orders=3)
+    """A user keeps the statuses of its 30 most recently placed orders, each at its latest
+    status, and the cloids of those orders only."""
+    h = new_history(orders=kept_for(30))
     for oid in range(1, 101):
         h.record_order(order_update(oid, "open", cloid=f"0x{oid:032x}"))
         h.record_order(order_update(oid, "canceled", cloid=f"0x{oid:032x}"))
     user = h.users[USER]
-    assert list(user.statuses) == list(range(71, 101))
     assert list(user.status_oids) == list(range(71, 101))
-    assert user.statuses[100][1] == "canceled"
+    view, status, ts = h.status(USER, 100)
+    assert (status, ts, view) == ("canceled", T0 + 100, order_update(100, "open",
+                                                                      f"0x{100:032x}").order)
+    assert h.status(USER, 70) is None
     assert user.cloids == {f"0x{oid:032x}": oid for oid in range(71, 101)}
 
 
 def test_a_later_status_does_not_make_an_order_recent():
-    h = new_history(orders=1)  # 10 statuses kept
+    h = new_history(orders=kept_for(10))
     for oid in range(1, 11):
         h.record_order(order_update(oid, "open"))
     h.record_order(order_update(1, "filled"))  # the oldest order, updated
     h.record_order(order_update(11, "open"))
-    statuses = h.users[USER].statuses
-    assert 1 not in statuses and list(statuses) == list(range(2, 12))
+    assert list(h.users[USER].status_oids) == list(range(2, 12))
+    assert h.status(USER, 1) is None and h.status(USER, 2)[1] == "open"
 
 
 def test_a_cloid_taken_by_a_later_order_outlives_the_earlier_one():
-    h = new_history(orders=1)
+    h = new_history(orders=kept_for(10))
     h.record_order(order_update(1, "canceled", cloid="0xc1"))
     h.record_order(order_update(2, "open", cloid="0xc1"))  # the cloid used again
     for oid in range(3, 12):
         h.record_order(order_update(oid, "open"))
     user = h.users[USER]
-    assert 1 not in user.statuses and user.cloids == {"0xc1": 2}
+    assert 1 not in user.status_oids and user.cloids == {"0xc1": 2}
     h.record_order(order_update(12, "open"))
-    assert 2 not in user.statuses and user.cloids == {}
+    assert 2 not in user.status_oids and user.cloids == {}
+
+
+def _deep_size(obj) -> int:
+    """Bytes held by `obj` and everything it refers to (each object once)."""
+    import gc
+    import sys
+
+    seen, stack, total = set(), [obj], 0
+    while stack:
+        item = stack.pop()
+        if id(item) in seen or isinstance(item, type):
+            continue
+        seen.add(id(item))
+        total += sys.getsizeof(item)
+        stack.extend(gc.get_referents(item))
+    return total
+
+
+def test_a_user_at_full_history_holds_under_a_megabyte():
+    h = new_history()
+    views = h.views
+    for i in range(12_000):  # more fills than are kept, each with a cloid and a liquidation
+        h.record_fill(ev.Fill(USER, 0, 600_000 + i, 19, i % 2 == 0, T0 + i, -19 * i, "Open Long",
+                              123_456, 10_000 + i, True, 2_500, 50_000 + i, 70_000 + i,
+                              cloid=f"0x{i:032x}",
+                              liquidation=ev.Liquidation("0x" + "bb" * 20, 600_000, "market")))  # fmt: skip
+    for oid in range(1, 3_001):  # every order with its own cloid, and two statuses each
+        h.record_order(order_update(oid, "open", cloid=f"0x{oid:032x}"))
+        h.record_order(order_update(oid, "filled", cloid=f"0x{oid:032x}"))
+    for i in range(2_500):
+        h.record_funding(ev.Funding(USER, 0, -1_234 - i, 19, 1_250, T0 + i))
+        h.record_ledger(USER, T0 + i, 5 + i, {"type": "internalTransfer", "usdc": "12.5",
+                        "user": USER, "destination": "0x" + "cc" * 20, "fee": "0.0"}, 12)  # fmt: skip
+    user = h.users[USER]
+    assert (len(user.fills), len(user.orders), len(user.statuses), len(user.cloids),
+            len(user.funding), len(user.ledger)) == (10_000, 2_000, 2_000, 2_000, 2_000, 2_000)
+    assert _deep_size(user) < 1_000_000
+    # and what is served reads the same as it was recorded
+    fills = h.fills(USER)
+    assert len(fills) == 10_000 and fills[0].tid == 50_000 + 2_000 and fills[-1].oid == 21_999
+    assert views is h.views and h.orders(USER)[0].status == "filled"
+    assert list(user.ledger)[-1]["time"] == T0 + 2_499
 
 
 # -- candles -------------------------------------------------------------------------------------
