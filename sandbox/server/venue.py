@@ -168,18 +168,9 @@ class Venue:
         """Put the venue back as it was at `snapshot`. In virtual time the clock goes back
         with it; in real time the clock keeps running and what was scheduled moves forward by
         the time since. Subscribers then get the restored state (books, mids, user state)."""
-        state = pickle.loads(snapshot.state)  # the snapshot stays restorable
+        self._load(snapshot.state)  # (the snapshot stays restorable)
         if not self.virtual:
-            state.pop("clock")
-            timeline = state["timeline"]
-            timeline.shift(max(0, self.wall_clock.now() - timeline.now))
-        self.limits.addresses = state.pop("rate_addresses")
-        for name, value in state.items():
-            setattr(self, name, value)
-        self._last_mids, self._last_bbo = {}, {}
-        self._dirty_books.update(range(len(self.exchange.instruments)))
-        self._dirty_users.update(dict.fromkeys(self.exchange.accounts))
-        self._marks_moved = True
+            self.timeline.shift(max(0, self.wall_clock.now() - self.timeline.now))
         self.flush()
 
     # -- applying commands -----------------------------------------------------------------
