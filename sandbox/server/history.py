@@ -56,6 +56,7 @@ STATUSES_PER_ORDER_KEPT = 1
 _STATUS = msgspec.msgpack.Encoder()
 _STATUS_OF = msgspec.msgpack.Decoder(tuple[list, str, int])
 _VIEW_FIELDS = ev.OrderView.__struct_fields__
+_CLOID = _VIEW_FIELDS.index("cloid") - 1  # its position in a packed view (no user)
 
 
 def _pack_status(record: OrderRecord) -> bytes:
@@ -258,8 +259,8 @@ class History:
     def _forget_order(history: UserHistory) -> None:
         """Drop the oldest order status kept, and its cloid unless a later order took it."""
         oid = history.status_oids.pop(0)
-        view = _unpack_status(history.statuses.pop(0), "")[0]
-        cloid = view.cloid
+        fields = _STATUS_OF.decode(history.statuses.pop(0))[0]
+        cloid = fields[_CLOID]  # (the packed view's cloid, without building the view)
         if cloid is not None and history.cloids.get(cloid) == oid:
             del history.cloids[cloid]
 
